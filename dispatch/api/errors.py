@@ -1,0 +1,96 @@
+"""Where errors become HTTP: one middleware maps the exception tree to JSON responses.
+
+Body: ``{"error": {"code", "message", "details"}}``. A dependency that is down answers
+503 with ``Retry-After``; anything unexpected is logged with its traceback and answers
+500 (a bug by definition).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import redis.exceptions
+import structlog
+from aiohttp import web
+
+from dispatch.api.responses import json_response
+from dispatch.errors import ApiError
+
+log = structlog.get_logger("dispatch.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+# Errors that mean PostgreSQL or Redis is unreachable right now: the client should retry.
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or is gone
+    asyncpg.OperatorInterventionError,  # class 57: shutdown, cannot connect now
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    # A connection the server dropped mid-operation can leave asyncpg's protocol in a state
+    # it reports this way; the next connection is fine.
+    asyncpg.InternalClientError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """The one shape of every error body."""
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return json_response(body, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into the JSON error shape with the right status."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        message = exc.reason
+        if exc.status == 413:
+            message = "the request body is too large"
+        return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"), message, headers=headers)
+    except _UNAVAILABLE as exc:
+        log.warning("request.dependency_unavailable", error=repr(exc))
+        return error_response(
+            503,
+            "unavailable",
+            "a service dependency is unavailable; retry shortly",
+            headers={"Retry-After": "2"},
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("request.failed")
+        return error_response(500, "internal", "internal error; it has been logged")

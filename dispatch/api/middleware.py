@@ -1,0 +1,43 @@
+"""Per-request context: a request id bound to every log line, and one access log line."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+
+from dispatch.api.errors import Handler
+from dispatch.auth import PRINCIPAL_KEY
+
+log = structlog.get_logger("dispatch.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind ``request_id`` (from ``X-Request-Id`` when sane, else new) and log the outcome."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        principal = request.get(PRINCIPAL_KEY)
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            user=getattr(principal, "name", None),
+        )
+        structlog.contextvars.clear_contextvars()

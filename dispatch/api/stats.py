@@ -1,0 +1,318 @@
+"""Supervisors' numbers: ``/api/v1/stats/summary``, ``/stats/overdue``, ``/stats/timeseries``.
+
+Supervisors and admins see every agency; a desk sees its own agency's numbers only (asking
+for another agency is 403), so that a desk can watch its own backlog and deadlines. The
+definitions of every number are in docs/operations.md ("KPIs").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from dispatch.api.params import query
+from dispatch.api.responses import json_response
+from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
+from dispatch.api.spec import describe
+from dispatch.app_keys import REPLICA
+from dispatch.auth import authenticate
+from dispatch.errors import Forbidden, ValidationFailed
+from dispatch.store import stats as store
+from dispatch.store.users import Principal
+
+# Periods outside these years are typing mistakes, and would overflow date arithmetic.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_BUCKETS = {"minute": 24 * 60, "hour": 62 * 24}
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agency: AgencyCode | None = None
+    district: DistrictCode | None = None
+    priority: PriorityCode | None = None
+    from_: AwareDatetime | None = Field(
+        default=None, alias="from", description="period start, ISO 8601 with zone; default 24 h before 'to'"
+    )
+    to: AwareDatetime | None = Field(default=None, description="period end (exclusive); default now")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _bounded(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValueError("must lie between 2000-01-01 and 2200-01-01")
+        return value
+
+
+class OverdueQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agency: AgencyCode | None = None
+    district: DistrictCode | None = None
+    priority: PriorityCode | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+Metric = Literal["created", "acknowledged", "resolved", "escalations", "median_ack_seconds"]
+
+
+class TimeseriesQuery(StatsQuery):
+    bucket: Literal["minute", "hour"] = "hour"
+    metric: Metric | None = Field(default=None, description="one metric; default all")
+
+
+# Responses -----------------------------------------------------------------------------------
+
+
+class Period(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class Filters(BaseModel):
+    agency: str | None
+    district: str | None
+    priority: str | None
+
+
+class OpenByAgency(BaseModel):
+    agency: str
+    dispatched: int
+    acknowledged: int
+    in_progress: int
+    paused: int
+    total: int
+
+
+class OpenWork(BaseModel):
+    total: int
+    by_agency: list[OpenByAgency]
+
+
+class OverdueByAgency(BaseModel):
+    agency: str
+    ack: int
+    resolve: int
+    total: int
+
+
+class OverdueNow(BaseModel):
+    ack: int
+    resolve: int
+    total: int
+    by_agency: list[OverdueByAgency]
+
+
+class Dispatched(BaseModel):
+    assignments: int
+    tickets: int
+
+
+class AckStats(BaseModel):
+    acknowledged: int
+    on_time: int
+    late: int = Field(description="acknowledged after the deadline")
+    missed: int = Field(description="not acknowledged, deadline passed")
+    on_time_rate: float | None = Field(description="on_time / (acknowledged + missed)")
+    p50_seconds: float | None
+    p90_seconds: float | None
+    p99_seconds: float | None
+
+
+class ResolveStats(BaseModel):
+    resolved: int
+    on_time: int
+    late: int
+    missed: int
+    on_time_rate: float | None = Field(description="on_time / (resolved + missed)")
+    p50_seconds: float | None
+    p90_seconds: float | None
+    p99_seconds: float | None
+
+
+class AgencyStats(BaseModel):
+    agency: str
+    assignments: int
+    acknowledge: AckStats
+    resolve: ResolveStats
+
+
+class EscalationLevel(BaseModel):
+    kind: str
+    level: int
+    count: int
+
+
+class EscalationStats(BaseModel):
+    total: int
+    by_level: list[EscalationLevel]
+    reminders: int
+
+
+class Satisfaction(BaseModel):
+    responses: int
+    satisfied: int
+    rate: float | None
+    mean_rating: float
+
+
+class SummaryOut(BaseModel):
+    period: Period
+    filters: Filters
+    open: OpenWork
+    overdue_now: OverdueNow
+    dispatched: Dispatched
+    acknowledge: AckStats
+    resolve: ResolveStats
+    by_agency: list[AgencyStats]
+    escalations: EscalationStats
+    satisfaction: Satisfaction | None
+
+
+class OverdueItem(BaseModel):
+    assignment_id: int
+    ticket_id: int
+    number: str
+    priority: str
+    category: str | None
+    district: str | None
+    agency: str
+    desk_id: int | None
+    role: str
+    state: str
+    ack_due: datetime
+    resolve_due: datetime
+    paused_at: datetime | None
+    pause_reason: str | None
+    kind: Literal["ack", "resolve"]
+    due_at: datetime
+    overdue_seconds: float
+    escalation_level: int
+
+
+class OverduePage(BaseModel):
+    items: list[OverdueItem]
+    next_cursor: str | None
+
+
+class Point(BaseModel):
+    at: datetime
+    values: dict[str, float | None]
+
+
+class TimeseriesOut(BaseModel):
+    bucket: str
+    period: Period
+    metrics: list[str]
+    points: list[Point]
+
+
+# Views ------------------------------------------------------------------------------------------
+
+
+def _scope(principal: Principal, agency: str | None) -> str | None:
+    """The agency filter this caller gets: a desk only ever its own agency."""
+    if principal.role != "desk":
+        return agency
+    if agency is not None and agency != principal.agency:
+        raise Forbidden("a desk sees its own agency's numbers only", code="not_your_agency")
+    return principal.agency
+
+
+def _filters(principal: Principal, params: StatsQuery, default_span: timedelta) -> store.StatsFilter:
+    end = params.to or datetime.now(UTC)
+    start = params.from_ or end - default_span
+    if start >= end:
+        raise ValidationFailed("'from' must be before 'to'", details=[{"field": "from", "message": "not before 'to'"}])
+    if start < EARLIEST:
+        start = EARLIEST
+    return store.StatsFilter(
+        start=start,
+        end=end,
+        agency=_scope(principal, params.agency),
+        district=params.district,
+        priority=params.priority,
+    )
+
+
+@describe(
+    "Open and overdue work, response times, on-time rates, escalations, satisfaction",
+    tag="stats",
+    query=StatsQuery,
+    responses={200: SummaryOut},
+    operation="stats.read",
+)
+async def stats_summary(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/summary: the supervisors' numbers for a period (default the last 24 h)."""
+    principal = await authenticate(request, "stats.read")
+    filters = _filters(principal, query(request, StatsQuery), timedelta(hours=24))
+    async with request.app[REPLICA].acquire() as conn:
+        return json_response(await store.summary(conn, filters))
+
+
+@describe(
+    "What is late now, the longest overdue first",
+    tag="stats",
+    query=OverdueQuery,
+    responses={200: OverduePage},
+    operation="stats.read",
+)
+async def stats_overdue(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/overdue: open assignments past a deadline, worst first, with a cursor."""
+    principal = await authenticate(request, "stats.read")
+    params = query(request, OverdueQuery)
+    filters = store.StatsFilter(
+        start=EARLIEST,
+        end=LATEST,
+        agency=_scope(principal, params.agency),
+        district=params.district,
+        priority=params.priority,
+    )
+    async with request.app[REPLICA].acquire() as conn:
+        items, next_cursor = await store.overdue(conn, filters, cursor=params.cursor, limit=params.limit)
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@describe(
+    "Per-minute or per-hour series for charts",
+    tag="stats",
+    query=TimeseriesQuery,
+    responses={200: TimeseriesOut},
+    operation="stats.read",
+)
+async def stats_timeseries(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/timeseries: created, acknowledged, resolved, escalations and median
+    acknowledgement seconds per bucket (default the last hour by minute, or day by hour)."""
+    principal = await authenticate(request, "stats.read")
+    params = query(request, TimeseriesQuery)
+    span = timedelta(hours=1) if params.bucket == "minute" else timedelta(hours=24)
+    filters = _filters(principal, params, span)
+    step = timedelta(minutes=1) if params.bucket == "minute" else timedelta(hours=1)
+    if (filters.end - filters.start) / step > MAX_BUCKETS[params.bucket]:
+        limit = MAX_BUCKETS[params.bucket]
+        raise ValidationFailed(
+            f"at most {limit} {params.bucket} buckets; shorten the period or use a larger bucket",
+            details=[{"field": "from", "message": f"more than {limit} buckets"}],
+        )
+    metrics = (params.metric,) if params.metric else store.METRICS
+    async with request.app[REPLICA].acquire() as conn:
+        points = await store.timeseries(conn, filters, bucket=params.bucket, metrics=metrics)
+    return json_response(
+        {
+            "bucket": params.bucket,
+            "period": {"from": filters.start, "to": filters.end},
+            "metrics": list(metrics),
+            "points": points,
+        }
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/stats/summary", stats_summary)
+    app.router.add_get("/api/v1/stats/overdue", stats_overdue)
+    app.router.add_get("/api/v1/stats/timeseries", stats_timeseries)

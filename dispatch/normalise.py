@@ -1,0 +1,35 @@
+"""What callers say, made uniform: phone numbers to E.164, free text without control characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+# Control characters except tab and newline; also the Unicode line/paragraph separators and BOM.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def normalise_phone(raw: str) -> str:
+    """A Chinese (or international, with +) phone number as E.164, e.g. ``+8613800000000``.
+
+    Accepts the ways people write numbers: ``138 0000 0000``, ``+86 13800000000``,
+    ``0086-138-0000-0000``, ``0396-1234567``, ``(0396)2345678``. Raises ValueError for
+    anything that cannot be a subscriber's number (too short, service codes like 110).
+    """
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text or len(text) > 32:
+        raise ValueError("a phone number has 5 to 32 characters")
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number (mobile 1xx xxxx xxxx, or area code and number)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_text(raw: str) -> str:
+    """Text with control characters removed, NFC-normalised and trimmed; any script is kept."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", raw)).strip()

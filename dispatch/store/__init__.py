@@ -1,0 +1,1 @@
+"""SQL lives here: one module per kind of record; callers get plain values back."""

@@ -1,0 +1,118 @@
+"""The event feed as clients see it: each event with the full current state of its ticket
+and assignment, in publish order (outbox ``seq``), built for the relay and for replays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from dispatch.privacy import mask_caller
+from dispatch.store.tickets import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, _ticket_dict
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """One event ready to publish: the client payload plus what the hub filters on."""
+
+    seq: int
+    payload: dict[str, Any]
+    agencies: tuple[str, ...]
+    created_by: int | None
+    district: str | None
+
+
+EVENT_COLUMNS = "o.seq, e.id, e.ticket_id, e.assignment_id, e.type, e.actor, e.agencies, e.data, e.at"
+
+
+async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> list[FeedEvent]:
+    """Turn event rows (with ``seq``) into feed events carrying current ticket state."""
+    if not rows:
+        return []
+    ticket_ids = sorted({r["ticket_id"] for r in rows})
+    tickets = {
+        t["id"]: t
+        for t in await conn.fetch(f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = ANY($1::bigint[])", ticket_ids)
+    }
+    assignments: dict[int, dict[str, Any]] = {}
+    by_ticket: dict[int, list[dict[str, Any]]] = {tid: [] for tid in ticket_ids}
+    for a in await conn.fetch(
+        f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE ticket_id = ANY($1::bigint[]) ORDER BY id", ticket_ids
+    ):
+        record = dict(a)
+        assignments[a["id"]] = record
+        by_ticket[a["ticket_id"]].append(record)
+    built: dict[int, dict[str, Any]] = {}
+    feed = []
+    for row in rows:
+        ticket_row = tickets.get(row["ticket_id"])
+        if ticket_row is None:
+            continue  # tickets are never deleted; only a test emptying tables gets here
+        ticket = built.get(row["ticket_id"])
+        if ticket is None:
+            # The feed reaches every agency on the ticket: no tracking token, caller masked.
+            ticket = mask_caller(_ticket_dict(ticket_row, None))
+            ticket["tracking_token"] = None
+            ticket["assignments"] = by_ticket[row["ticket_id"]]
+            built[row["ticket_id"]] = ticket
+        payload = {
+            "type": row["type"],
+            "cursor": str(row["seq"]),
+            "event_id": row["id"],
+            "at": row["at"],
+            "actor": row["actor"],
+            "data": row["data"],
+            "ticket": ticket,
+            "assignment": assignments.get(row["assignment_id"]) if row["assignment_id"] else None,
+        }
+        feed.append(
+            FeedEvent(
+                seq=row["seq"],
+                payload=payload,
+                agencies=tuple(row["agencies"]),
+                created_by=ticket_row["created_by"],
+                district=ticket_row["district"],
+            )
+        )
+    return feed
+
+
+async def events_after(
+    conn: asyncpg.Connection,
+    after_seq: int,
+    *,
+    before_seq: int | None = None,
+    agency: str | None = None,
+    created_by: int | None = None,
+    limit: int = 1000,
+) -> list[FeedEvent]:
+    """Published (sequenced) events after ``after_seq`` (and before ``before_seq``), oldest
+    first, optionally only those an agency or a ticket's creator may see."""
+    conditions = ["o.seq > $1"]
+    args: list[Any] = [after_seq]
+    if before_seq is not None:
+        args.append(before_seq)
+        conditions.append(f"o.seq < ${len(args)}")
+    if agency is not None:
+        args.append([agency])
+        conditions.append(f"e.agencies @> ${len(args)}::text[]")
+    if created_by is not None:
+        args.append(created_by)
+        conditions.append(f"e.ticket_id IN (SELECT id FROM tickets WHERE created_by = ${len(args)})")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""
+        SELECT {EVENT_COLUMNS} FROM outbox o JOIN events e ON e.id = o.event_id
+        WHERE {" AND ".join(conditions)} ORDER BY o.seq LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    return await build_feed(conn, rows)
+
+
+async def latest_seq(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """The highest sequence number given out so far (0 when none)."""
+    value = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM outbox")
+    return int(value)

@@ -1,0 +1,413 @@
+"""Supervisors' numbers, computed in SQL: open and overdue work, acknowledgement and
+resolution times (percentiles with ``percentile_cont``), honest on-time rates, escalations,
+citizen satisfaction, time series, and the per-agency and per-district KPIs of the report.
+
+Definitions (docs/operations.md, "KPIs", is the reference):
+
+- The population of a period is the assignments dispatched in it (``created_at`` in
+  ``[start, end)``), matching the filters (agency of the assignment; district and priority
+  of the ticket).
+- Times run from when the deadlines were armed (dispatch, or the reopening of a resolved
+  assignment) and exclude paused time: ``acknowledged_at - coalesce(deadlines_armed_at, created_at)``.
+- On time (acknowledge): ``acknowledged_at <= ack_due``. Missed: not acknowledged and the
+  deadline passed, while still dispatched or before it was closed (returned, transferred,
+  released) without acknowledgement. Rate: on time ÷ (acknowledged + missed), so that work
+  nobody touches counts against the rate instead of vanishing from it.
+- On time (resolve): ``resolved_at <= resolve_due``; missed: not resolved and the deadline
+  passed while open or before it was closed; rate: on time ÷ (resolved + missed).
+- Satisfaction: the latest feedback of each ticket whose lead assignment is in the
+  population; rate: satisfied ÷ tickets with feedback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+import asyncpg
+
+from dispatch.errors import BadRequest
+
+OPEN = "('dispatched', 'acknowledged', 'in_progress')"
+CLOSED = "('returned', 'transferred', 'released')"
+START = "coalesce(a.deadlines_armed_at, a.created_at)"
+Bucket = Literal["minute", "hour"]
+METRICS: Final[tuple[str, ...]] = ("created", "acknowledged", "resolved", "escalations", "median_ack_seconds")
+
+# The KPI aggregates over assignments ``a`` (with ticket ``t``), shared by the summary and the report.
+KPI_COLUMNS: Final = f"""
+    count(*) AS assignments,
+    count(DISTINCT a.ticket_id) AS tickets,
+    count(a.acknowledged_at) AS acknowledged,
+    count(*) FILTER (WHERE a.acknowledged_at <= a.ack_due) AS ack_on_time,
+    count(*) FILTER (WHERE a.acknowledged_at IS NULL AND a.ack_due < now()
+                     AND (a.state = 'dispatched' OR (a.state IN {CLOSED} AND a.closed_at > a.ack_due))) AS ack_missed,
+    percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+        (ORDER BY extract(epoch FROM a.acknowledged_at - {START})) AS ack_percentiles,
+    count(a.resolved_at) AS resolved,
+    count(*) FILTER (WHERE a.resolved_at <= a.resolve_due) AS resolve_on_time,
+    count(*) FILTER (WHERE a.resolved_at IS NULL AND a.resolve_due < now()
+                     AND (a.state IN {OPEN} OR (a.state IN {CLOSED} AND a.closed_at > a.resolve_due)))
+        AS resolve_missed,
+    percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP
+        (ORDER BY extract(epoch FROM a.resolved_at - {START})) AS resolve_percentiles,
+    count(*) FILTER (WHERE a.state = 'returned') AS returned
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StatsFilter:
+    """Which assignments the numbers are about; the period applies to time-based numbers."""
+
+    start: datetime
+    end: datetime
+    agency: str | None = None
+    district: str | None = None
+    priority: str | None = None
+
+    def where(self, args: list[Any], *, period: bool = True, alias: str = "a") -> str:
+        """SQL conditions on assignments ``alias`` joined to tickets ``t``; appends to ``args``."""
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        conditions = ["true"]
+        if period:
+            conditions.append(f"{alias}.created_at >= {arg(self.start)} AND {alias}.created_at < {arg(self.end)}")
+        if self.agency:
+            conditions.append(f"{alias}.agency = {arg(self.agency)}")
+        if self.district:
+            conditions.append(f"t.district = {arg(self.district)}")
+        if self.priority:
+            conditions.append(f"t.priority = {arg(self.priority)}")
+        return " AND ".join(conditions)
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A ratio rounded to 4 places, None when there is nothing to divide by."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _percentiles(values: list[float] | None) -> dict[str, float | None]:
+    values = values or [None, None, None]  # type: ignore[list-item]
+    return {
+        name: (round(value, 3) if value is not None else None)
+        for name, value in zip(("p50_seconds", "p90_seconds", "p99_seconds"), values, strict=True)
+    }
+
+
+def kpis(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """The acknowledge and resolve blocks of one KPI row."""
+    ack_denominator = row["acknowledged"] + row["ack_missed"]
+    resolve_denominator = row["resolved"] + row["resolve_missed"]
+    return {
+        "acknowledge": {
+            "acknowledged": row["acknowledged"],
+            "on_time": row["ack_on_time"],
+            "late": row["acknowledged"] - row["ack_on_time"],
+            "missed": row["ack_missed"],
+            "on_time_rate": rate(row["ack_on_time"], ack_denominator),
+            **_percentiles(row["ack_percentiles"]),
+        },
+        "resolve": {
+            "resolved": row["resolved"],
+            "on_time": row["resolve_on_time"],
+            "late": row["resolved"] - row["resolve_on_time"],
+            "missed": row["resolve_missed"],
+            "on_time_rate": rate(row["resolve_on_time"], resolve_denominator),
+            **_percentiles(row["resolve_percentiles"]),
+        },
+    }
+
+
+async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, Any]:
+    """The supervisors' summary: open and overdue work now; times, rates, escalations and
+    satisfaction of the period."""
+    args: list[Any] = []
+    where_now = filters.where(args, period=False)
+    open_rows = await conn.fetch(
+        f"""
+        SELECT a.agency, a.state, count(*) AS n, count(*) FILTER (WHERE a.paused_at IS NOT NULL) AS paused,
+               count(*) FILTER (WHERE a.state = 'dispatched' AND a.ack_due < now()) AS ack_overdue,
+               count(*) FILTER (WHERE a.resolve_due < now()) AS resolve_overdue,
+               count(*) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())
+                   AS overdue
+        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        WHERE a.state IN {OPEN} AND {where_now}
+        GROUP BY a.agency, a.state ORDER BY a.agency, a.state
+        """,
+        *args,
+    )
+    by_agency: dict[str, dict[str, Any]] = {}
+    overdue: dict[str, dict[str, Any]] = {}
+    for row in open_rows:
+        entry = by_agency.setdefault(
+            row["agency"],
+            {"agency": row["agency"], "dispatched": 0, "acknowledged": 0, "in_progress": 0, "paused": 0, "total": 0},
+        )
+        entry[row["state"]] = row["n"]
+        entry["paused"] += row["paused"]
+        entry["total"] += row["n"]
+        late = overdue.setdefault(row["agency"], {"agency": row["agency"], "ack": 0, "resolve": 0, "total": 0})
+        late["ack"] += row["ack_overdue"]
+        late["resolve"] += row["resolve_overdue"]
+        late["total"] += row["overdue"]
+
+    args = []
+    where = filters.where(args)
+    period_rows = await conn.fetch(
+        f"""
+        SELECT a.agency, GROUPING(a.agency) = 1 AS all_agencies, {KPI_COLUMNS}
+        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        WHERE {where}
+        GROUP BY GROUPING SETS ((), (a.agency))
+        ORDER BY all_agencies DESC, a.agency
+        """,
+        *args,
+    )
+    total = next(row for row in period_rows if row["all_agencies"])
+
+    args = []
+    where = filters.where(args, period=False)
+    start, end = f"${len(args) + 1}", f"${len(args) + 2}"
+    args += [filters.start, filters.end]
+    escalation_rows = await conn.fetch(
+        f"""
+        SELECT e.kind, e.level, count(*) AS n
+        FROM escalations e JOIN assignments a ON a.id = e.assignment_id JOIN tickets t ON t.id = a.ticket_id
+        WHERE e.escalated_at >= {start} AND e.escalated_at < {end} AND {where}
+        GROUP BY e.kind, e.level ORDER BY e.kind, e.level
+        """,
+        *args,
+    )
+
+    args = []
+    where = filters.where(args)
+    satisfaction = await conn.fetchrow(
+        f"""
+        SELECT count(*) AS responses, count(*) FILTER (WHERE f.satisfied) AS satisfied, avg(f.rating)::float8 AS mean
+        FROM (
+            SELECT DISTINCT ON (f.ticket_id) f.satisfied, f.rating FROM feedback f
+            WHERE f.ticket_id IN (
+                SELECT a.ticket_id FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+                WHERE a.role = 'lead' AND {where}
+            )
+            ORDER BY f.ticket_id, f.id DESC
+        ) f
+        """,
+        *args,
+    )
+
+    escalations = [dict(r) for r in escalation_rows if not r["kind"].startswith("reminder_")]
+    return {
+        "period": {"from": filters.start, "to": filters.end},
+        "filters": {"agency": filters.agency, "district": filters.district, "priority": filters.priority},
+        "open": {"total": sum(e["total"] for e in by_agency.values()), "by_agency": list(by_agency.values())},
+        "overdue_now": {
+            "ack": sum(e["ack"] for e in overdue.values()),
+            "resolve": sum(e["resolve"] for e in overdue.values()),
+            "total": sum(e["total"] for e in overdue.values()),
+            "by_agency": list(overdue.values()),
+        },
+        "dispatched": {"assignments": total["assignments"], "tickets": total["tickets"]},
+        **kpis(total),
+        "by_agency": [
+            {"agency": row["agency"], "assignments": row["assignments"], **kpis(row)}
+            for row in period_rows
+            if not row["all_agencies"]
+        ],
+        "escalations": {
+            "total": sum(e["n"] for e in escalations),
+            "by_level": [{"kind": e["kind"], "level": e["level"], "count": e["n"]} for e in escalations],
+            "reminders": sum(r["n"] for r in escalation_rows if r["kind"].startswith("reminder_")),
+        },
+        "satisfaction": (
+            {
+                "responses": satisfaction["responses"],
+                "satisfied": satisfaction["satisfied"],
+                "rate": rate(satisfaction["satisfied"], satisfaction["responses"]),
+                "mean_rating": round(satisfaction["mean"], 2),
+            }
+            if satisfaction["responses"]
+            else None
+        ),
+    }
+
+
+# What is late now ---------------------------------------------------------------------------------
+
+
+def encode_overdue_cursor(due_at: datetime, assignment_id: int) -> str:
+    micros = int((due_at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+    return base64.urlsafe_b64encode(f"o:{micros}:{assignment_id}".encode()).decode().rstrip("=")
+
+
+def decode_overdue_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, micros, assignment_id = raw.split(":")
+        if kind != "o":
+            raise ValueError
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(assignment_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+
+
+async def overdue(
+    conn: asyncpg.Connection, filters: StatsFilter, *, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Open assignments past a deadline now, the longest overdue first, and the next cursor.
+
+    An assignment still waiting for acknowledgement past its acknowledge deadline is late on
+    that one; otherwise on its resolve deadline. Paused ones are listed (flagged): a
+    deadline missed before the pause stays missed.
+    """
+    args: list[Any] = []
+    where = filters.where(args, period=False)
+    after = ""
+    if cursor:
+        due_at, assignment_id = decode_overdue_cursor(cursor)
+        args += [due_at, assignment_id]
+        after = f"AND (late.due_at, late.assignment_id) > (${len(args) - 1}, ${len(args)})"
+    args.append(limit + 1)
+    rows = await conn.fetch(
+        f"""
+        SELECT * FROM (
+            SELECT a.id AS assignment_id, a.ticket_id, t.number, t.priority, t.category, t.district, a.agency,
+                   a.desk_id, a.role, a.state, a.ack_due, a.resolve_due, a.paused_at, a.pause_reason,
+                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN 'ack' ELSE 'resolve' END AS kind,
+                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN a.ack_due ELSE a.resolve_due END
+                       AS due_at,
+                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN greatest(a.ack_stage - 1, 0)
+                        ELSE greatest(a.resolve_stage - 1, 0) END AS escalation_level
+            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            WHERE a.state IN {OPEN} AND ((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())
+              AND {where}
+        ) late
+        WHERE true {after}
+        ORDER BY late.due_at, late.assignment_id
+        LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    now = await conn.fetchval("SELECT now()")
+    page = rows[:limit]
+    items = [dict(row) | {"overdue_seconds": round((now - row["due_at"]).total_seconds(), 3)} for row in page]
+    next_cursor = encode_overdue_cursor(page[-1]["due_at"], page[-1]["assignment_id"]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+# Time series ----------------------------------------------------------------------------------------
+
+
+async def timeseries(
+    conn: asyncpg.Connection, filters: StatsFilter, *, bucket: Bucket, metrics: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Per-bucket values of ``metrics`` (see METRICS) over the period, oldest bucket first;
+    buckets are UTC minutes or hours, every bucket present (0 or None when empty)."""
+    step = "1 minute" if bucket == "minute" else "1 hour"
+    args: list[Any] = [bucket, filters.start, filters.end]
+    where_now = filters.where(args, period=False)
+    agency_clause = ""
+    if filters.agency:
+        agency_clause = (
+            f"AND EXISTS (SELECT 1 FROM assignments fa WHERE fa.ticket_id = t.id AND fa.agency = ${len(args) + 1})"
+        )
+        args.append(filters.agency)
+    ticket_conditions = ["true"]
+    if filters.district:
+        ticket_conditions.append(f"t.district = ${len(args) + 1}")
+        args.append(filters.district)
+    if filters.priority:
+        ticket_conditions.append(f"t.priority = ${len(args) + 1}")
+        args.append(filters.priority)
+    rows = await conn.fetch(
+        f"""
+        WITH buckets AS (
+            SELECT b AS at FROM generate_series(date_trunc($1, $2::timestamptz), $3::timestamptz, interval '{step}') b
+            WHERE b < $3
+        ), created AS (
+            SELECT date_trunc($1, t.created_at) AS at, count(*) AS n FROM tickets t
+            WHERE t.created_at >= $2 AND t.created_at < $3 AND {" AND ".join(ticket_conditions)} {agency_clause}
+            GROUP BY 1
+        ), acknowledged AS (
+            SELECT date_trunc($1, a.acknowledged_at) AS at, count(*) AS n,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.acknowledged_at - {START}))
+                       AS median
+            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            WHERE a.acknowledged_at >= $2 AND a.acknowledged_at < $3 AND {where_now}
+            GROUP BY 1
+        ), resolved AS (
+            SELECT date_trunc($1, a.resolved_at) AS at, count(*) AS n
+            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            WHERE a.resolved_at >= $2 AND a.resolved_at < $3 AND {where_now}
+            GROUP BY 1
+        ), escalated AS (
+            SELECT date_trunc($1, e.escalated_at) AS at, count(*) AS n
+            FROM escalations e JOIN assignments a ON a.id = e.assignment_id JOIN tickets t ON t.id = a.ticket_id
+            WHERE e.escalated_at >= $2 AND e.escalated_at < $3 AND e.kind IN ('ack', 'resolve') AND {where_now}
+            GROUP BY 1
+        )
+        SELECT b.at, coalesce(c.n, 0) AS created, coalesce(k.n, 0) AS acknowledged, k.median AS median_ack_seconds,
+               coalesce(r.n, 0) AS resolved, coalesce(e.n, 0) AS escalations
+        FROM buckets b
+        LEFT JOIN created c ON c.at = b.at
+        LEFT JOIN acknowledged k ON k.at = b.at
+        LEFT JOIN resolved r ON r.at = b.at
+        LEFT JOIN escalated e ON e.at = b.at
+        ORDER BY b.at
+        """,
+        *args,
+    )
+    points = []
+    for row in rows:
+        values: dict[str, float | int | None] = {}
+        for metric in metrics:
+            value = row[metric]
+            values[metric] = round(value, 3) if isinstance(value, float) else value
+        points.append({"at": row["at"], "values": values})
+    return points
+
+
+# The report -----------------------------------------------------------------------------------------
+
+
+async def kpi_rows(conn: asyncpg.Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The report's rows: per agency and district, per agency, and the whole (agency and/or
+    district None with ``level`` "agency" or "total"), with their KPI counts."""
+    rows = await conn.fetch(
+        f"""
+        WITH pop AS (
+            SELECT a.*, t.district AS ticket_district FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            WHERE a.created_at >= $1 AND a.created_at < $2
+        ), latest_feedback AS (
+            SELECT DISTINCT ON (f.ticket_id) f.ticket_id, f.satisfied FROM feedback f
+            WHERE f.ticket_id IN (SELECT ticket_id FROM pop)
+            ORDER BY f.ticket_id, f.id DESC
+        ), escalated AS (
+            SELECT assignment_id, count(*) AS n FROM escalations WHERE kind IN ('ack', 'resolve') GROUP BY 1
+        )
+        SELECT a.agency, a.ticket_district AS district,
+               GROUPING(a.agency) AS no_agency, GROUPING(a.ticket_district) AS no_district,
+               {KPI_COLUMNS},
+               count(lf.ticket_id) FILTER (WHERE a.role = 'lead') AS feedback,
+               count(*) FILTER (WHERE a.role = 'lead' AND lf.satisfied) AS satisfied,
+               coalesce(sum(esc.n), 0)::bigint AS escalations
+        FROM pop a
+        LEFT JOIN latest_feedback lf ON lf.ticket_id = a.ticket_id
+        LEFT JOIN escalated esc ON esc.assignment_id = a.id
+        GROUP BY GROUPING SETS ((a.agency, a.ticket_district), (a.agency), ())
+        ORDER BY GROUPING(a.agency), a.agency, GROUPING(a.ticket_district), a.ticket_district NULLS LAST
+        """,
+        start,
+        end,
+    )
+    result = []
+    for row in rows:
+        level = "total" if row["no_agency"] else ("agency" if row["no_district"] else "district")
+        result.append(dict(row) | {"level": level})
+    return result

@@ -1,0 +1,1 @@
+"""Training data for the classifier: hand-written fragments, the corpus generator and its output."""

@@ -1,0 +1,53 @@
+"""Measure classifier latency: ``python -m routing.latency [--rounds N]``.
+
+Loads the shipped model in a fresh interpreter state (timing ``load_model``), then classifies
+every text of the corpus and the held-out set, one request at a time, and prints p50, p99 and
+max per request (full ``classify``: features, model, rules, district). Single thread, in process.
+Not imported by the runtime path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+
+from routing.classifier import classify
+from routing.model import load_model
+from routing.training import CORPUS_PATH, HELDOUT_PATH
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print load time and per-request latency percentiles."""
+    parser = argparse.ArgumentParser(prog="python -m routing.latency")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    model = load_model()
+    load_s = time.perf_counter() - started
+    requests: list[dict[str, str]] = []
+    for path in (CORPUS_PATH, HELDOUT_PATH):
+        with open(path, encoding="utf-8") as lines:
+            requests.extend(json.loads(line) for line in lines if line.strip())
+    for r in requests[:200]:  # warm up caches and numpy dispatch
+        classify(r["text"], r.get("address"), r.get("district"), model=model)
+    samples: list[float] = []
+    for _ in range(args.rounds):
+        for r in requests:
+            t0 = time.perf_counter()
+            classify(r["text"], r.get("address"), r.get("district"), model=model)
+            samples.append(time.perf_counter() - t0)
+    samples.sort()
+    p50 = statistics.median(samples)
+    p99 = samples[int(len(samples) * 0.99) - 1]
+    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(f"model load: {load_s * 1000:.1f} ms ({len(model.vocabulary)} features, {len(model.classes)} classes)")
+    print(f"classify: n={len(samples)} p50={p50 * 1e6:.0f} µs p99={p99 * 1e6:.0f} µs max={samples[-1] * 1e6:.0f} µs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

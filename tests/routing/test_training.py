@@ -1,0 +1,159 @@
+"""Training tools: corpus shape, export fidelity, evaluation report, the retrain loop."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agencies import AGENCIES, CATEGORIES, PRIORITIES
+from routing import ModelFormatError, classify, load_model
+from routing.data.build_corpus import build
+from routing.training import (
+    CORPUS_PATH,
+    HELDOUT_PATH,
+    Example,
+    evaluate,
+    load_examples,
+    main,
+    retrain,
+    save_model,
+    train,
+)
+
+DEV_PATH = CORPUS_PATH.parent / "dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Example]:
+    return load_examples(CORPUS_PATH)
+
+
+@pytest.fixture(scope="module")
+def subset(corpus: list[Example]) -> list[Example]:
+    """About a quarter of the corpus, every category: enough to train in well under a second."""
+    taken: Counter[str] = Counter()
+    out = []
+    for e in corpus:
+        if taken[e.category] < 45:
+            taken[e.category] += 1
+            out.append(e)
+    return out
+
+
+def test_corpus_has_at_least_100_examples_of_every_category(corpus: list[Example]) -> None:
+    counts = Counter(e.category for e in corpus)
+    assert set(counts) == set(CATEGORIES)
+    assert min(counts.values()) >= 100
+
+
+def test_heldout_and_dev_sets_have_at_least_15_of_every_category() -> None:
+    for path in (HELDOUT_PATH, DEV_PATH):
+        counts = Counter(e.category for e in load_examples(path))
+        assert set(counts) == set(CATEGORIES), path
+        assert min(counts.values()) >= 15, path
+
+
+def test_labels_are_valid_everywhere(corpus: list[Example]) -> None:
+    for e in corpus + load_examples(HELDOUT_PATH) + load_examples(DEV_PATH):
+        assert e.priority in PRIORITIES
+        assert set(e.also) <= set(AGENCIES)
+        assert CATEGORIES[e.category].agency not in e.also
+
+
+def test_no_evaluation_text_is_in_the_corpus(corpus: list[Example]) -> None:
+    seen = {e.text for e in corpus}
+    for path in (HELDOUT_PATH, DEV_PATH):
+        assert not seen & {e.text for e in load_examples(path)}, path
+
+
+def test_committed_corpus_is_what_the_generator_builds() -> None:
+    with open(CORPUS_PATH, encoding="utf-8") as lines:
+        committed = [json.loads(line) for line in lines]
+    assert committed == build()
+
+
+def test_exported_model_matches_its_own_features(subset: list[Example], tmp_path: Path) -> None:
+    model = train(base_examples=subset)
+    path = save_model(model, tmp_path / "m.npz")
+    loaded = load_model(path)
+    assert loaded.classes == model.classes and loaded.vocabulary == model.vocabulary
+    for e in subset[:50]:
+        a = np.array(model.predict(e.text).probabilities)
+        b = np.array(loaded.predict(e.text).probabilities)
+        assert np.allclose(a, b, atol=1e-6)
+        assert abs(a.sum() - 1.0) < 1e-5
+
+
+def test_exported_inference_matches_scikit_learn(subset: list[Example]) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from routing.training import DEFAULT_C, MIN_DF, _analyzer
+
+    texts, labels = [e.text for e in subset], [e.category for e in subset]
+    vectorizer = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, min_df=MIN_DF, dtype=np.float32)
+    reference = LogisticRegression(C=DEFAULT_C, max_iter=3000).fit(vectorizer.fit_transform(texts), labels)
+    model = train(base_examples=subset)
+    probe = ["路口红绿灯坏了", "有人打架流血了", "燃气味很大"]
+    expected = reference.predict_proba(vectorizer.transform(probe))
+    for text, row in zip(probe, expected, strict=True):
+        assert np.allclose(model.predict(text).probabilities, row, atol=1e-4)
+
+
+def test_load_model_refuses_a_file_that_is_not_a_model(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.npz"
+    np.savez(bogus, something=np.zeros(3))
+    with pytest.raises(ModelFormatError):
+        load_model(bogus)
+
+
+def test_evaluate_reports_every_figure() -> None:
+    examples = load_examples(HELDOUT_PATH)[:60]
+    report = evaluate(load_model(), examples)
+    assert report.n == 60
+    for value in (report.lead_accuracy, report.category_accuracy, report.priority_accuracy):
+        assert 0.0 <= value <= 1.0
+    assert sum(s.support for s in report.per_category.values()) == 60
+    assert "lead=" in report.format()
+    assert report.to_dict()["n"] == 60
+
+
+def test_evaluate_counts_a_wrong_answer_as_a_confusion() -> None:
+    wrong = Example(text="路口红绿灯不亮了", category="urban.street_light", priority="P4")
+    report = evaluate(load_model(), [wrong])
+    assert report.category_accuracy == 0.0
+    assert report.confusions == [("urban.street_light", "transport.signal", 1)]
+
+
+def test_retrain_with_a_correction_learns_it(subset: list[Example], tmp_path: Path) -> None:
+    text = "小区门口的快递柜天天坏，取不出件"
+    base = train(base_examples=subset)
+    before = classify(text, model=base).category
+    corrected = "police.dispute" if before != "police.dispute" else "urban.facility"
+    corrections = [{"text": text, "category": corrected, "priority": "P2", "also": []}]
+    corpus_file = tmp_path / "subset.jsonl"
+    corpus_file.write_text(
+        "".join(
+            json.dumps({"text": e.text, "category": e.category, "priority": e.priority, "also": list(e.also)}) + "\n"
+            for e in subset
+        ),
+        encoding="utf-8",
+    )
+    heldout = load_examples(HELDOUT_PATH)[::8]
+    new_model, before_report, after_report = retrain([corpus_file], corrections, heldout, current=base)
+    assert classify(text, model=new_model).category == corrected
+    assert new_model.meta["corrections"] == 1
+    assert before_report.n == after_report.n == len(heldout)
+
+
+def test_cli_evaluate_prints_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.jsonl"
+    small.write_text(
+        json.dumps({"text": "路灯不亮", "category": "urban.street_light", "priority": "P4", "also": []}) + "\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(small)]) == 0
+    out = capsys.readouterr().out
+    assert "n=1" in out and "urban.street_light" in out
