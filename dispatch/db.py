@@ -8,14 +8,31 @@ import asyncpg
 import orjson
 
 
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)  # jsonb's binary format: version 1, then the text
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return orjson.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            type_name,
-            encoder=lambda value: orjson.dumps(value).decode(),
-            decoder=orjson.loads,
-            schema="pg_catalog",
-        )
+    # Binary format: no text round trip, and json/jsonb inside composite values (a whole
+    # row returned by INSERT … RETURNING) decode too.
+    await conn.set_type_codec("json", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog", format="binary")
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
+    )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Give a connection back to the pool without asyncpg's reset query.
+
+    asyncpg still rolls back an open transaction and drops listeners before this runs; what
+    is skipped is one round trip per request (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL).
+    Request code never changes session state; the one user that does, ``LeaderLock`` (its
+    keep-alive settings and advisory lock), resets its connection itself before giving it back.
+    """
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, **kwargs: Any) -> asyncpg.Pool:
@@ -25,6 +42,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, **kwar
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         command_timeout=30,
         timeout=10,
         server_settings={"application_name": "dispatch", "timezone": "UTC"},

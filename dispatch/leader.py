@@ -206,7 +206,19 @@ class LeaderLock:
             if not conn.is_closed():
                 await conn.close(timeout=self.check_timeout)
         else:
-            await self.source.release(conn)
+            # The pool gives connections back as they are (dispatch.db): undo this session's
+            # settings and lock here, or close the connection if that fails or is interrupted.
+            try:
+                if not broken:
+                    await conn.reset(timeout=self.check_timeout)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("leader.reset_failed", lock=self.name, error=repr(exc))
+                conn.terminate()
+            except BaseException:
+                conn.terminate()
+                raise
+            finally:
+                await self.source.release(conn)
 
     async def _watch(self) -> None:
         # A session lock lasts as long as its session: checking that the session still

@@ -22,7 +22,6 @@ from dispatch.auth import authenticate
 from dispatch.errors import Conflict, ValidationFailed
 from dispatch.intake import decide
 from dispatch.interop import cap, eido
-from dispatch.store.events import NewEvent, append_events
 from dispatch.store.tickets import create_ticket, get_ticket
 
 log = structlog.get_logger("dispatch.interop")
@@ -157,41 +156,36 @@ async def import_eido(request: web.Request) -> web.Response:
     request_hash = hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).digest()
     async with request.app[DB].acquire() as conn:
         try:
-            async with conn.transaction():
-                ticket_id, created = await create_ticket(
-                    conn,
-                    principal,
-                    description=incident.description,
-                    channel="eido",
-                    caller_phone=incident.caller_phone,
-                    caller_name=incident.caller_name,
-                    address=body.location.address,
-                    lat=body.location.lat,
-                    lon=body.location.lon,
-                    decision=decision,
-                    idempotency_key=key,
-                    request_hash=request_hash,
-                )
-                if created:
-                    events = [
-                        NewEvent(
-                            "ticket.imported",
-                            ticket_id,
-                            data={
-                                "format": "eido",
-                                "source": incident.source,
-                                "incident_tracking_id": incident.tracking_id,
-                                "notes": len(incident.notes),
-                            },
-                        )
-                    ]
-                    events += [
-                        NewEvent(
-                            "ticket.note", ticket_id, data={"text": n.text, "noted_at": n.noted_at, "source": "eido"}
-                        )
+            outcome = await create_ticket(
+                conn,
+                principal,
+                description=incident.description,
+                channel="eido",
+                caller_phone=incident.caller_phone,
+                caller_name=incident.caller_name,
+                address=body.location.address,
+                lat=body.location.lat,
+                lon=body.location.lon,
+                decision=decision,
+                idempotency_key=key,
+                request_hash=request_hash,
+                extra_events=[
+                    (
+                        "ticket.imported",
+                        {
+                            "format": "eido",
+                            "source": incident.source,
+                            "incident_tracking_id": incident.tracking_id,
+                            "notes": len(incident.notes),
+                        },
+                    ),
+                    *(
+                        ("ticket.note", {"text": n.text, "noted_at": n.noted_at, "source": "eido"})
                         for n in incident.notes
-                    ]
-                    await append_events(conn, events, actor=principal, agencies=decision.agencies)
+                    ),
+                ],
+            )
+            ticket_id, created = outcome.id, outcome.created
         except Conflict as exc:
             if exc.code != "idempotency_key_reused":
                 raise

@@ -34,7 +34,6 @@ from dispatch.open311 import render, services
 from dispatch.open311.render import Format
 from dispatch.permissions import roles_for
 from dispatch.ratelimit import LIMITER, key_id, limit_address, rule
-from dispatch.store.events import NewEvent, append_events
 from dispatch.store.public import OPEN311_CLOSED_STATUSES, Open311Query, open311_number_by_token, open311_requests
 from dispatch.store.tickets import create_ticket
 from dispatch.store.users import Principal, find_by_token
@@ -262,8 +261,10 @@ async def post_request(request: web.Request) -> web.Response:
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
     fingerprint = {"form": sorted((k, v) for k, v in form.items() if isinstance(v, str) and k != "api_key")}
     request_hash = hashlib.sha256(orjson.dumps(fingerprint)).digest()
-    async with request.config_dict[DB].acquire() as conn, conn.transaction():
-        ticket_id, created = await create_ticket(
+    async with request.config_dict[DB].acquire() as conn:
+        # Facts the ticket has no column for go into a ticket.service_request event; e-mail,
+        # device_id and account_id are not kept (events are permanent and we have no e-mail channel).
+        outcome = await create_ticket(
             conn,
             principal,
             description=text,
@@ -276,22 +277,11 @@ async def post_request(request: web.Request) -> web.Response:
             decision=decision,
             idempotency_key=key,
             request_hash=request_hash,
+            extra_events=[
+                ("ticket.service_request", {"service_code": code, "attributes": answers, "media_url": media_url})
+            ],
         )
-        if created:
-            # Facts the ticket has no column for; e-mail, device_id and account_id are not kept
-            # (events are permanent and we have no e-mail channel).
-            await append_events(
-                conn,
-                [
-                    NewEvent(
-                        "ticket.service_request",
-                        ticket_id,
-                        data={"service_code": code, "attributes": answers, "media_url": media_url},
-                    )
-                ],
-                actor=principal,
-                agencies=decision.agencies,
-            )
+        ticket_id, created = outcome.id, outcome.created
         row = await conn.fetchrow(
             """
             SELECT t.number, t.tracking_token, t.priority, a.agency, a.resolve_due

@@ -62,9 +62,8 @@ async def create_ticket(request: web.Request) -> web.Response:
     body = await read_model(request, TicketCreate)
     decision = decide(body)
     request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
-    pool = request.app[DB]
-    async with pool.acquire() as conn:
-        ticket_id, created = await store.create_ticket(
+    async with request.app[DB].acquire() as conn:
+        outcome = await store.create_ticket(
             conn,
             principal,
             description=body.description,
@@ -79,19 +78,20 @@ async def create_ticket(request: web.Request) -> web.Response:
             request_hash=request_hash,
             facts=body.facts,
         )
-        ticket = await store.get_ticket(conn, ticket_id, principal, detail=False)
-    if ticket["category"]:
-        ticket["duplicates"] = await find_duplicates(
-            pool,
-            exclude_id=ticket_id,
-            category=ticket["category"],
-            text=ticket["description"],
-            address=ticket["location"]["address"],
-            district=ticket["location"]["district"],
-            lat=ticket["location"]["lat"],
-            lon=ticket["location"]["lon"],
-            now=datetime.now(UTC),
-        )
+        ticket_id, created = outcome.id, outcome.created
+        ticket = outcome.ticket or await store.get_ticket(conn, ticket_id, principal, detail=False)
+        if ticket["category"]:
+            ticket["duplicates"] = await find_duplicates(
+                conn,
+                exclude_id=ticket_id,
+                category=ticket["category"],
+                text=ticket["description"],
+                address=ticket["location"]["address"],
+                district=ticket["location"]["district"],
+                lat=ticket["location"]["lat"],
+                lon=ticket["location"]["lon"],
+                now=datetime.now(UTC),
+            )
     if created:
         metrics.ticket_created(ticket["category"], ticket["priority"])
     return json_response(ticket, status=201 if created else 200, headers={"Location": f"/api/v1/tickets/{ticket_id}"})
