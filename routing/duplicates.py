@@ -95,6 +95,7 @@ def window(category: str) -> timedelta:
     return WINDOW_BY_PRIORITY[cat.default_priority if cat else "P3"]
 
 
+@functools.cache
 def related_categories(category: str) -> frozenset[str]:
     """Every category that can describe the same incident as ``category`` (itself included)."""
     found = {category}
@@ -106,10 +107,16 @@ def related_categories(category: str) -> frozenset[str]:
 
 def related(a: str, b: str) -> bool:
     """Whether two categories are the same or often describe one incident."""
-    return a == b or any(a in group and b in group for group in RELATED)
+    return a == b or b in related_categories(a)
 
 
-# Open tickets are compared with every new call for hours: their bigrams are worth keeping.
+# Open tickets are compared with every new call for hours: their normalised addresses and
+# bigrams are worth keeping.
+@functools.lru_cache(maxsize=20_000)
+def _normalised(text: str) -> str:
+    return normalise(text)
+
+
 @functools.lru_cache(maxsize=20_000)
 def _bigrams(text: str) -> frozenset[str]:
     grams: set[str] = set()
@@ -138,7 +145,7 @@ def _place(candidate: TicketFacts, ticket: TicketFacts) -> tuple[float, float | 
             return None
         return 1.0 - metres / NEAR_M * 0.8, metres, f"相距约 {metres:.0f} 米"
     if candidate.address and ticket.address:
-        a, b = normalise(candidate.address), normalise(ticket.address)
+        a, b = _normalised(candidate.address), _normalised(ticket.address)
         if a == b:
             return 1.0, None, "地址相同"
         sim = similarity(a, b)
@@ -163,7 +170,7 @@ def find_duplicates(
     and category 0.15; matches under 0.45 are dropped. ``now`` and ``created_at`` must both
     be aware or both naive.
     """
-    matches: list[DuplicateMatch] = []
+    scored: list[tuple[float, str, TicketFacts, float | None, str, float, timedelta]] = []
     for ticket in open_tickets:
         if ticket.id == candidate.id or not related(candidate.category, ticket.category):
             continue
@@ -179,18 +186,24 @@ def find_duplicates(
         time_score = 1.0 - age / span
         same = candidate.category == ticket.category
         score = 0.35 * place_score + 0.3 * min(1.0, text_score * 2) + 0.2 * time_score + 0.15 * (1.0 if same else 0.5)
-        if score < MIN_SCORE:
-            continue
-        minutes = int(age.total_seconds() // 60)
-        when = (
-            f"{minutes} 分钟前"
-            if minutes < 120
-            else f"{minutes // 60} 小时前"
-            if minutes < 2880
-            else f"{minutes // 1440} 天前"
-        )
-        kind = "同类" if same else f"相关类别 {ticket.category}"
-        reason = f"{kind}工单，{place_reason}，{when}创建，描述相似度 {text_score:.2f}"
-        matches.append(DuplicateMatch(ticket.id, round(score, 3), reason, metres))
-    matches.sort(key=lambda m: (-m.score, m.ticket_id))
-    return matches[:limit]
+        if score >= MIN_SCORE:
+            scored.append((round(score, 3), ticket.id, ticket, metres, place_reason, text_score, age))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    # Reasons are written for the few that are shown, not for every candidate.
+    return [
+        DuplicateMatch(ticket_id, score, _reason(candidate, ticket, place_reason, text_score, age), metres)
+        for score, ticket_id, ticket, metres, place_reason, text_score, age in scored[:limit]
+    ]
+
+
+def _reason(candidate: TicketFacts, ticket: TicketFacts, place_reason: str, text_score: float, age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    when = (
+        f"{minutes} 分钟前"
+        if minutes < 120
+        else f"{minutes // 60} 小时前"
+        if minutes < 2880
+        else f"{minutes // 1440} 天前"
+    )
+    kind = "同类" if candidate.category == ticket.category else f"相关类别 {ticket.category}"
+    return f"{kind}工单，{place_reason}，{when}创建，描述相似度 {text_score:.2f}"

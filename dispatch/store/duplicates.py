@@ -23,14 +23,14 @@ async def duplicate_candidates(
     lat: float | None,
     lon: float | None,
     limit: int = CANDIDATE_LIMIT,
-) -> list[routing.TicketFacts]:
+) -> tuple[list[routing.TicketFacts], dict[int, str]]:
     """Open tickets of a related category, within the longest window of those categories,
-    in the same district or near the point."""
+    in the same district or near the point; and their ticket numbers by id."""
     categories = sorted(routing.related_categories(category))
     window_s = max(routing.window(c).total_seconds() for c in categories)
     rows = await conn.fetch(
         f"""
-        SELECT id, category, description, address, district, lat, lon, created_at FROM tickets
+        SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
         WHERE status NOT IN ('closed', 'merged', 'cancelled')
           AND category = ANY($5::text[])
           AND created_at > now() - make_interval(secs => $6)
@@ -51,7 +51,7 @@ async def duplicate_candidates(
         categories,
         window_s,
     )
-    return [
+    facts = [
         routing.TicketFacts(
             id=str(r["id"]),
             category=r["category"] or "",
@@ -64,6 +64,7 @@ async def duplicate_candidates(
         )
         for r in rows
     ]
+    return facts, {r["id"]: r["number"] for r in rows}
 
 
 async def find_duplicates(
@@ -79,7 +80,7 @@ async def find_duplicates(
     now: datetime,
 ) -> list[dict[str, object]]:
     """Ranked open tickets that are probably the same incident, each with a reason."""
-    candidates = await duplicate_candidates(
+    candidates, numbers = await duplicate_candidates(
         conn, category=category, exclude_id=exclude_id, district=district, lat=lat, lon=lon
     )
     if not candidates:
@@ -97,11 +98,6 @@ async def find_duplicates(
     matches = routing.find_duplicates(facts, candidates, now)
     if not matches:
         return []
-    numbers = dict(
-        await conn.fetch(
-            "SELECT id, number FROM tickets WHERE id = ANY($1::bigint[])", [int(m.ticket_id) for m in matches]
-        )
-    )
     return [
         {
             "id": int(m.ticket_id),

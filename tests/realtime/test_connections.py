@@ -22,8 +22,9 @@ from tests.ws_helpers import connect
 
 @pytest.fixture
 async def tight_server(settings: Settings, clean: None) -> AsyncIterator[TestServer]:
-    """A server of its own with a 1 s heartbeat and a 10-event client queue."""
-    tight = settings.model_copy(update={"ws_heartbeat_s": 1.0, "ws_queue_limit": 10})
+    """A server of its own with a 1 s heartbeat and a 40-event client queue (more than one
+    relay batch of this test's load brings at once, so that a reading client keeps up)."""
+    tight = settings.model_copy(update={"ws_heartbeat_s": 1.0, "ws_queue_limit": 40})
     server = TestServer(create_app(tight), host="127.0.0.1", port=0)
     await server.start_server()
     yield server
@@ -83,7 +84,7 @@ async def test_slow_client_is_disconnected_with_4008_and_others_keep_flowing(
 
             reader = asyncio.create_task(read_all())
             big = "很长的描述" * 500
-            for _ in range(60):
+            for _ in range(150):
                 await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description=big))
             await _wait_for_clients(tight_server, 1, 15)  # the slow one is gone, the healthy one stays
             reader.cancel()
