@@ -9,7 +9,7 @@ import asyncpg
 import routing
 
 # About 3 km of latitude: a generous box, the finder measures real distances.
-BOX_DEGREES = 0.03
+BOX = 0.03
 # The newest candidates are enough: the finder ranks them by place, time and text.
 CANDIDATE_LIMIT = 100
 
@@ -28,29 +28,31 @@ async def duplicate_candidates(
     in the same district or near the point; and their ticket numbers by id."""
     categories = sorted(routing.related_categories(category))
     window_s = max(routing.window(c).total_seconds() for c in categories)
-    rows = await conn.fetch(
+    # One ordered scan per way of being near (same district, inside the box around the point),
+    # each stopping at ``limit``: no OR, so each can walk its index newest first.
+    args: list[object] = [exclude_id, categories, window_s]
+    scans = []
+    if district is not None:
+        args.append(district)
+        scans.append(f"district = ${len(args)}")
+    if lat is not None and lon is not None:
+        args += [lat, lon]
+        y, x = f"${len(args) - 1}::float8", f"${len(args)}::float8"
+        scans.append(f"lat BETWEEN {y} - {BOX} AND {y} + {BOX} AND lon BETWEEN {x} - {BOX} AND {x} + {BOX}")
+    if not scans:
+        scans.append("true")  # nothing known about the place: the finder compares addresses
+    union = "\n        UNION\n".join(
         f"""
-        SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
-        WHERE status NOT IN ('closed', 'merged', 'cancelled')
-          AND category = ANY($5::text[])
-          AND created_at > now() - make_interval(secs => $6)
-          AND id IS DISTINCT FROM $1
-          AND (
-                ($2::text IS NOT NULL AND district = $2)
-             OR ($3::float8 IS NOT NULL AND lat BETWEEN $3 - {BOX_DEGREES} AND $3 + {BOX_DEGREES}
-                                        AND lon BETWEEN $4 - {BOX_DEGREES} AND $4 + {BOX_DEGREES})
-             OR ($2::text IS NULL AND $3::float8 IS NULL)
-          )
-        ORDER BY created_at DESC
-        LIMIT {limit}
-        """,
-        exclude_id,
-        district,
-        lat,
-        lon,
-        categories,
-        window_s,
+        (SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
+         WHERE {near}
+           AND status NOT IN ('closed', 'merged', 'cancelled')
+           AND category = ANY($2::text[])
+           AND created_at > now() - make_interval(secs => $3)
+           AND id IS DISTINCT FROM $1
+         ORDER BY created_at DESC LIMIT {limit})"""
+        for near in scans
     )
+    rows = await conn.fetch(f"SELECT * FROM ({union}) near ORDER BY created_at DESC LIMIT {limit}", *args)
     facts = [
         routing.TicketFacts(
             id=str(r["id"]),

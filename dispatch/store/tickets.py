@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,7 +123,30 @@ def new_tracking_token() -> str:
 # One statement writes the ticket, its assignments, their events and the events' outbox rows:
 # atomic and durable like a transaction, in one round trip instead of five. With an
 # Idempotency-Key already used, the ticket insert does nothing and neither does the rest.
-CREATE_TICKET = f"""
+#
+# Agencies and extra events are VALUES rows, not unnest() of arrays: with arrays PostgreSQL
+# estimates a generic plan for 100 rows each and plans the statement anew on every call.
+@functools.cache
+def _create_statement(agencies: int, extra_events: int) -> str:
+    assert agencies >= 1, "a ticket has a lead agency"
+    base = 19  # $1..$16 the ticket, $17 actor label, $18 the events' agencies, $19 ticket.created data
+    agency_rows = ", ".join(
+        f"(${base + 3 * i + 1}::text, ${base + 3 * i + 2}::text, ${base + 3 * i + 3}::bigint, {i})"
+        for i in range(agencies)
+    )
+    after = base + 3 * agencies
+    extra_rows = ", ".join(
+        f"(${after + 2 * i + 1}::text, ${after + 2 * i + 2}::jsonb, {i})" for i in range(extra_events)
+    )
+    extra = (
+        f"""
+            UNION ALL
+            SELECT (n.t).id, NULL, extra.type, extra.data, 2, extra.ord
+            FROM new_ticket n CROSS JOIN (VALUES {extra_rows}) AS extra(type, data, ord)"""
+        if extra_events
+        else ""
+    )
+    return f"""
     WITH new_ticket AS (
         INSERT INTO tickets AS t (number, tracking_token, channel, caller_phone, caller_name, address, district,
                                   lat, lon, description, category, priority, status, classification, created_by,
@@ -137,24 +161,21 @@ CREATE_TICKET = f"""
         SELECT (n.t).id, a.agency, a.desk_id, a.role,
                now() + make_interval(secs => sl.ack_seconds), now() + make_interval(secs => sl.resolve_seconds)
         FROM new_ticket n
-        CROSS JOIN unnest($17::text[], $18::text[], $19::bigint[]) WITH ORDINALITY AS a(agency, role, desk_id, ord)
+        CROSS JOIN (VALUES {agency_rows}) AS a(agency, role, desk_id, ord)
         {_service_level("$11", "$10")}
         ORDER BY a.ord
         RETURNING x
     ), new_events AS (
         INSERT INTO events (ticket_id, assignment_id, type, actor_id, actor, agencies, data)
-        SELECT e.ticket_id, e.assignment_id, e.type, $13, $20, $21, e.data
+        SELECT e.ticket_id, e.assignment_id, e.type, $13, $17, $18, e.data
         FROM (
             SELECT (n.t).id AS ticket_id, NULL::bigint AS assignment_id, 'ticket.created' AS type,
-                   $22::jsonb AS data, 0 AS part, 0::bigint AS ord
+                   $19::jsonb AS data, 0 AS part, 0::bigint AS ord
             FROM new_ticket n
             UNION ALL
             SELECT (na.x).ticket_id, (na.x).id, 'assignment.created',
                    jsonb_build_object('agency', (na.x).agency, 'role', (na.x).role), 1, (na.x).id
-            FROM new_assignments na
-            UNION ALL
-            SELECT (n.t).id, NULL, extra.type, extra.data, 2, extra.ord
-            FROM new_ticket n CROSS JOIN unnest($23::text[], $24::jsonb[]) WITH ORDINALITY AS extra(type, data, ord)
+            FROM new_assignments na{extra}
         ) e
         ORDER BY e.part, e.ord
         RETURNING id
@@ -203,7 +224,7 @@ async def create_ticket(
     desk_ids = await choose_desks(conn, decision.agencies, decision.district)
     roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1)
     row = await conn.fetchrow(
-        CREATE_TICKET,
+        _create_statement(len(decision.agencies), len(extra_events)),
         new_tracking_token(),
         channel,
         caller_phone,
@@ -220,9 +241,6 @@ async def create_ticket(
         idempotency_key,
         request_hash,
         facts or {},
-        list(decision.agencies),
-        roles,
-        desk_ids,
         actor_label(principal),
         list(dict.fromkeys(decision.agencies)),
         {
@@ -232,8 +250,12 @@ async def create_ticket(
             "agencies": list(decision.agencies),
             "district": decision.district,
         },
-        [event_type for event_type, _ in extra_events],
-        [data for _, data in extra_events],
+        *(
+            value
+            for agency, role, desk in zip(decision.agencies, roles, desk_ids, strict=True)
+            for value in (agency, role, desk)
+        ),
+        *(value for event in extra_events for value in event),
     )
     if row is None:
         return CreatedTicket(await _replayed(conn, principal, idempotency_key, request_hash), False, None)
