@@ -70,6 +70,20 @@ def _names() -> list[tuple[str, str, bool]]:
 _NAMES: Final = _names()
 
 
+def _by_first_two(names: list[tuple[str, str, bool]]) -> dict[str, tuple[int, ...]]:
+    """Positions in ``names`` of the names starting with each two characters."""
+    index: dict[str, list[int]] = {}
+    for i, (name, _, _) in enumerate(names):
+        index.setdefault(name[:2], []).append(i)
+    return {key: tuple(positions) for key, positions in index.items()}
+
+
+# A text can only hold the names that start with one of its character pairs: looking those up
+# first spares a search of the text for each of the hundreds of names.
+_NAMES_BY_FIRST_TWO: Final = _by_first_two(_NAMES)
+assert all(len(name) >= 2 for name, _, _ in _NAMES), "the index needs names of two characters or more"
+
+
 def _valid_at(text: str, name: str, short: bool, pos: int) -> bool:
     after = text[pos + len(name) : pos + len(name) + 1]
     return not (short and after and after in _NOT_TOWN_AFTER)
@@ -82,7 +96,8 @@ def district_from_text(text: str) -> str | None:
     """
     best: tuple[int, str] | None = None  # (position, code) of the best name of the current length
     best_len = 0
-    for name, code, short in _NAMES:
+    found = {i for k in range(len(text) - 1) for i in _NAMES_BY_FIRST_TWO.get(text[k : k + 2], ())}
+    for name, code, short in (_NAMES[i] for i in sorted(found)):
         if best is not None and len(name) < best_len:
             break
         pos = text.find(name)

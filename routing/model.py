@@ -16,7 +16,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from routing.text import features, sublinear_tf
+from routing.text import features
 
 DEFAULT_MODEL_PATH: Final[Path] = Path(__file__).parent / "model" / "classifier.npz"
 FORMAT_VERSION: Final = 1
@@ -75,15 +75,13 @@ class Model:
 
     def predict(self, text: str, evidence: int = 5) -> Prediction:
         """Class probabilities for a raw text and the n-grams that pushed the winner most."""
-        rows: list[int] = []
-        weights: list[float] = []
-        for term, count in features(text).items():
-            j = self.index.get(term)
-            if j is not None:
-                rows.append(j)
-                weights.append(sublinear_tf(count) * float(self.idf[j]))
+        index = self.index
+        known = [(j, count) for term, count in features(text).items() if (j := index.get(term)) is not None]
+        rows = [j for j, _ in known]
         if rows:
-            w = np.asarray(weights, dtype=np.float32)
+            # sublinear tf (1 + ln count, as sublinear_tf) times idf, in float64 as one would by hand
+            counts = np.fromiter((count for _, count in known), dtype=np.float64, count=len(known))
+            w = ((1.0 + np.log(counts)) * self.idf[rows].astype(np.float64)).astype(np.float32)
             w /= np.float32(math.sqrt(float(w @ w)))
             block = self.coef[rows]  # (k, n_classes)
             scores = self.intercept + w @ block
