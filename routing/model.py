@@ -79,7 +79,7 @@ class Model:
         known = [(j, count) for term, count in features(text).items() if (j := index.get(term)) is not None]
         rows = [j for j, _ in known]
         if rows:
-            # sublinear tf (1 + ln count, as sublinear_tf) times idf, in float64 as one would by hand
+            # sublinear tf (1 + ln count, as scikit-learn's sublinear_tf) times idf, computed in float64
             counts = np.fromiter((count for _, count in known), dtype=np.float64, count=len(known))
             w = ((1.0 + np.log(counts)) * self.idf[rows].astype(np.float64)).astype(np.float32)
             w /= np.float32(math.sqrt(float(w @ w)))

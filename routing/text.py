@@ -6,7 +6,6 @@ Both the trainer (``routing.training``) and the runtime model (``routing.model``
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -102,7 +101,3 @@ def features(text: str) -> Counter[str]:
     counts.update(concepts(normal))
     return counts
 
-
-def sublinear_tf(count: int) -> float:
-    """The term weight used by the model: 1 + ln(count), as scikit-learn's ``sublinear_tf``."""
-    return 1.0 + math.log(count)
