@@ -100,4 +100,3 @@ def features(text: str) -> Counter[str]:
     counts = ngrams(normal)
     counts.update(concepts(normal))
     return counts
-
