@@ -12,7 +12,6 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from redis.asyncio import Redis
 
 from dispatch.api import setup_routes
 from dispatch.api.errors import error_middleware
@@ -25,6 +24,7 @@ from dispatch.deadlines.watcher import deadline_watcher_context
 from dispatch.delivery.service import delivery_context
 from dispatch.hub import Hub
 from dispatch.ratelimit import limiter_context
+from dispatch.redis_client import close, connect
 from dispatch.relay import Relay
 from dispatch.settings import Settings
 from dispatch.tasks import stop_task
@@ -54,16 +54,10 @@ async def _replica(app: web.Application) -> AsyncIterator[None]:
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.redis_url, "create_app needs a resolved Redis URL"
-    client: Redis = Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_timeout=5,
-        socket_connect_timeout=5,
-        health_check_interval=15,
-    )
+    client = connect(settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=15)
     app[REDIS] = client
     yield
-    await client.aclose()
+    await close(client)
 
 
 async def _owned_task(coro: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
-from redis.asyncio import Redis
 
 from dispatch.hub import Hub
+from dispatch.redis_client import RedisClient
 from dispatch.relay import Relay
 from dispatch.settings import Settings
 
@@ -14,6 +14,6 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", asyncpg.Pool)
 # Reads that may lag a little (statistics): the replica when configured, else the primary.
 REPLICA = web.AppKey("replica", asyncpg.Pool)
-REDIS = web.AppKey("redis", Redis)
+REDIS: web.AppKey[RedisClient] = web.AppKey("redis")
 HUB = web.AppKey("hub", Hub)
 RELAY = web.AppKey("relay", Relay)

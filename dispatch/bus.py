@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.exceptions
-from redis.asyncio import Redis
 
 from dispatch.encoding import dumps
+from dispatch.redis_client import RedisClient
 from dispatch.store.feed import FeedEvent
 
 ALL_STREAM = "dispatch:{events}:all"
@@ -59,7 +59,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> BusEntry:
     )
 
 
-async def publish(client: Redis, events: Sequence[FeedEvent]) -> None:
+async def publish(client: RedisClient, events: Sequence[FeedEvent]) -> None:
     """Add the events to the all-stream and their agencies' streams, in order.
 
     An entry already there (a republish after a crash) is skipped; any other failure
@@ -67,6 +67,10 @@ async def publish(client: Redis, events: Sequence[FeedEvent]) -> None:
     """
     if not events:
         return
+    # Not a MULTI: the all-stream and the agencies' streams lie on different Cluster slots. A
+    # Cluster client splits the pipeline by node and keeps each node's commands in order, so
+    # every stream still gets its entries in order; a partial failure raises, and the retry
+    # skips what already got in (ids are explicit).
     pipe = client.pipeline(transaction=False)
     for event in events:
         fields: Any = _fields(event)
@@ -82,26 +86,27 @@ async def publish(client: Redis, events: Sequence[FeedEvent]) -> None:
             raise result
 
 
-async def first_seq(client: Redis) -> int | None:
+async def first_seq(client: RedisClient) -> int | None:
     """The oldest cursor the all-stream still holds, None when it is empty."""
     entries: Any = await client.xrange(ALL_STREAM, "-", "+", count=1)
     return int(entries[0][0].split("-", 1)[0]) if entries else None
 
 
-async def last_seq(client: Redis) -> int | None:
+async def last_seq(client: RedisClient) -> int | None:
     """The newest cursor on the all-stream, None when it is empty."""
     entries: Any = await client.xrevrange(ALL_STREAM, "+", "-", count=1)
     return int(entries[0][0].split("-", 1)[0]) if entries else None
 
 
-async def read_after(client: Redis, after_seq: int, count: int = 1000) -> list[BusEntry]:
+async def read_after(client: RedisClient, after_seq: int, count: int = 1000) -> list[BusEntry]:
     """Entries after ``after_seq``, oldest first, at most ``count``."""
     entries: Any = await client.xrange(ALL_STREAM, f"({after_seq}-0", "+", count=count)
     return [parse_entry(entry_id, fields) for entry_id, fields in entries]
 
 
-async def wait_after(client: Redis, after_seq: int, *, block_ms: int, count: int = 1000) -> list[BusEntry]:
+async def wait_after(client: RedisClient, after_seq: int, *, block_ms: int, count: int = 1000) -> list[BusEntry]:
     """Entries after ``after_seq``, waiting up to ``block_ms`` for the first to arrive."""
+    # One stream per XREAD: a Cluster refuses an XREAD over keys of several slots.
     response: Any = await client.xread({ALL_STREAM: f"{after_seq}-0"}, count=count, block=block_ms)
     if not response:
         return []

@@ -335,8 +335,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def _with_database_and_redis(settings: Settings, job: Callable[[Any, Any], Coroutine[Any, Any, int]]) -> int:
     """Run ``job(conn, redis)`` on a migrated database and the configured Redis."""
-    from redis.asyncio import Redis
-
+    from dispatch import redis_client
     from dispatch.db import connect
     from dispatch.runtime import resolved_services
     from dispatch.server import prepare_database
@@ -344,11 +343,11 @@ def _with_database_and_redis(settings: Settings, job: Callable[[Any, Any], Corou
     async def run(dsn: str, url: str) -> int:
         await prepare_database(dsn)
         conn = await connect(dsn)
-        client: Redis = Redis.from_url(url, decode_responses=True, socket_timeout=30, socket_connect_timeout=5)
+        client = redis_client.connect(url, socket_timeout=30, socket_connect_timeout=5)
         try:
             return await job(conn, client)
         finally:
-            await client.aclose()
+            await redis_client.close(client)
             await conn.close()
 
     with resolved_services(settings) as resolved:

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import redis.exceptions
 import structlog
 from aiohttp import WSCloseCode, web
-from redis.asyncio import Redis
 
 from dispatch import bus
 from dispatch.encoding import dumps
+from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import events_after
 from dispatch.store.users import Principal
 
@@ -124,7 +123,7 @@ class Subscriber:
 class Hub:
     """Fan-out of the all-stream to this process's websocket clients."""
 
-    def __init__(self, redis: Redis, pool: asyncpg.Pool) -> None:
+    def __init__(self, redis: RedisClient, pool: asyncpg.Pool) -> None:
         self.redis = redis
         self.pool = pool
         self.subscribers: set[Subscriber] = set()
@@ -141,7 +140,7 @@ class Hub:
                     self.ready.set()
                 entries = await bus.wait_after(self.redis, self.last_seq, block_ms=1000)
                 backoff = 0.1
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            except UNAVAILABLE as exc:  # also a Cluster's CLUSTERDOWN: the hub must outlive it
                 log.warning("hub.redis_unavailable", error=repr(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)

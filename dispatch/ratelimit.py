@@ -17,17 +17,19 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import redis.exceptions
 import structlog
 from aiohttp import web
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisSentinelStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from dispatch.app_keys import SETTINGS
 from dispatch.errors import RateLimited
+from dispatch.redis_client import is_multi_node, parse_target
 
 log = structlog.get_logger("dispatch.ratelimit")
 
@@ -40,6 +42,41 @@ def limits_uri(redis_url: str) -> str:
     scheme, sep, rest = redis_url.partition("://")
     scheme = {"valkey": "redis", "valkeys": "rediss", "unix": "redis+unix"}.get(scheme, scheme)
     return f"async+{scheme}{sep}{rest}"
+
+
+def limiter_storage(redis_url: str, *, timeout_s: float = 2) -> RedisStorage:
+    """The ``limits`` storage on the Redis of ``redis_url``: one server, a Cluster or Sentinels."""
+    options: dict[str, Any] = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+    if not is_multi_node(redis_url):
+        return RedisStorage(limits_uri(redis_url), implementation="redispy", key_prefix=KEY_PREFIX, **options)
+    # ``limits`` reads only host:port lists and the service from its own URI; the rest goes as options.
+    target = parse_target(redis_url)
+    hosts = ",".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in target.nodes)
+    if target.username:
+        options["username"] = target.username
+    if target.password:
+        options["password"] = target.password
+    if target.kind == "cluster":
+        return RedisClusterStorage(
+            f"async+redis+cluster://{hosts}", implementation="redispy", key_prefix=KEY_PREFIX, **options
+        )
+    # Counters are read from the primary too (a replica's may lag), and the Sentinels get their
+    # own password, not the primary's (``limits`` would send them the primary's).
+    sentinel_kwargs: dict[str, Any] = {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "username": None,
+        "password": target.sentinel_password,
+    }
+    return RedisSentinelStorage(
+        f"async+redis+sentinel://{hosts}/{target.service}",
+        implementation="redispy",
+        key_prefix=KEY_PREFIX,
+        use_replicas=False,
+        sentinel_kwargs=sentinel_kwargs,
+        db=target.db,
+        **options,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +95,12 @@ class Limiter:
         self._strategy = MovingWindowRateLimiter(storage)
 
     async def close(self) -> None:
-        """Close the storage's Redis connections."""
-        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
-        closer = getattr(client, "aclose", None)
-        if closer is not None:
-            await closer()
+        """Close the storage's Redis connections (with Sentinels: the replica client's and theirs too)."""
+        bridge = getattr(self._storage, "bridge", None)
+        for name in ("storage", "storage_replica", "sentinel"):
+            closer = getattr(getattr(bridge, name, None), "aclose", None)
+            if closer is not None:
+                await closer()
 
     async def hit(self, rule: Rule, key: str) -> None:
         """Count one request of ``key`` against ``rule``; 429 with Retry-After once it is spent."""
@@ -115,14 +153,7 @@ async def limiter_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the shared limiter on ``app[LIMITER]``."""
     settings = app[SETTINGS]
     assert settings.redis_url, "create_app needs a resolved Redis URL"
-    storage = RedisStorage(
-        limits_uri(settings.redis_url),
-        implementation="redispy",
-        key_prefix=KEY_PREFIX,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-    )
-    limiter = Limiter(storage)
+    limiter = Limiter(limiter_storage(settings.redis_url))
     app[LIMITER] = limiter
     yield
     await limiter.close()

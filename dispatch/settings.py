@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dispatch.errors import ConfigError
+from dispatch.redis_client import CLUSTER_SCHEME, SENTINEL_SCHEME, SERVER_SCHEMES, is_multi_node, parse_target
 
 
 def _check_url(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:
@@ -42,7 +43,10 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="PostgreSQL DSN; unset: embedded")
     database_replica_url: str | None = Field(default=None, description="read replica for statistics")
-    redis_url: str | None = Field(default=None, description="Redis or Valkey URL; unset: embedded")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis or Valkey URL: one server, redis+cluster:// or redis+sentinel://; unset: embedded",
+    )
     data_dir: Path = Field(default=Path("./var"), description="where embedded servers keep data")
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8110, ge=0, le=65535)
@@ -126,7 +130,10 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
-        return _check_url(value, ("redis", "rediss", "unix", "valkey"), "Redis")
+        if value is not None and is_multi_node(value):
+            parse_target(value.strip())  # a Cluster's or Sentinels' URL lists several hosts: its own checks
+            return value.strip()
+        return _check_url(value, (*SERVER_SCHEMES, CLUSTER_SCHEME, SENTINEL_SCHEME), "Redis")
 
     @field_validator("escalation_intervals", mode="before")
     @classmethod

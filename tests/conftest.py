@@ -22,14 +22,15 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
+from dispatch import redis_client
 from dispatch.app import create_app
 from dispatch.auth import forget_cached_tokens
 from dispatch.classifier import IN_SERVICE
 from dispatch.db import connect, create_pool
 from dispatch.embedded import EmbeddedPostgres, EmbeddedValkey
 from dispatch.logconfig import configure_logging
+from dispatch.redis_client import RedisClient, is_multi_node, parse_target
 from dispatch.server import prepare_database
 from dispatch.settings import Settings
 from dispatch.store.desks import forget_directory
@@ -64,6 +65,24 @@ def with_database(dsn: str, name: str) -> str:
     """The same server DSN with another database name."""
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+def other_redis_db(url: str) -> str:
+    """The same Redis on the next database number, so that a test's streams stay its own.
+
+    A Redis Cluster has only database 0: there the same URL comes back, and the tests that use
+    it flush it before they start (the session's server publishes nothing meanwhile).
+    """
+    if is_multi_node(url):
+        target = parse_target(url)
+        if target.kind == "cluster":
+            return url
+        service, db = f"/{target.service}", target.db
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path=f"{service}/{(db + 1) % 16}"))
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
 
 
 def free_port() -> int:
@@ -157,13 +176,14 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client: Redis = Redis.from_url(redis_url, decode_responses=True)
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
+    """A client of the test Redis (one server, a Cluster or Sentinels), as the service builds it."""
+    client = redis_client.connect(redis_url, socket_timeout=None)
     yield client
-    await client.aclose()
+    await redis_client.close(client)
 
 
-async def reset_state(pool: asyncpg.Pool, redis: Redis) -> None:
+async def reset_state(pool: asyncpg.Pool, redis: RedisClient) -> None:
     """Empty every mutable table and the bus; restore the reference data."""
     async with pool.acquire() as conn, conn.transaction():
         # The append-only guard also refuses TRUNCATE; only the table owner can lift it.
@@ -171,7 +191,7 @@ async def reset_state(pool: asyncpg.Pool, redis: Redis) -> None:
         await conn.execute(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
         await conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_truncate")
         await sync_reference_data(conn)
-    await redis.flushdb()
+    await redis_client.flush(redis)  # on a Cluster: every primary
     # The process's model in service follows the (now empty) table at once, not in 5 s.
     IN_SERVICE.model, IN_SERVICE.model_id = None, None
     forget_cached_tokens()
@@ -179,7 +199,7 @@ async def reset_state(pool: asyncpg.Pool, redis: Redis) -> None:
 
 
 @pytest.fixture
-async def clean(pool: asyncpg.Pool, redis: Redis) -> None:
+async def clean(pool: asyncpg.Pool, redis: RedisClient) -> None:
     """A test that writes starts from empty tables and an empty bus."""
     await reset_state(pool, redis)
 

@@ -48,6 +48,7 @@ _UNAVAILABLE = (
     asyncpg.InternalClientError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterDownError,  # a Cluster slot's primary is down, no replica took over yet
     ConnectionError,
     OSError,
     asyncio.TimeoutError,

@@ -11,6 +11,7 @@ from dispatch.api.responses import json_response
 from dispatch.api.schemas import HealthOut, ReadyOut
 from dispatch.api.spec import describe
 from dispatch.app_keys import DB, REDIS
+from dispatch.redis_client import ping
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -32,9 +33,7 @@ async def _check(probe: asyncio.Future[object] | object) -> str:
 @describe("Readiness: PostgreSQL and Redis answer", tag="health", responses={200: ReadyOut, 503: None})
 async def readyz(request: web.Request) -> web.Response:
     """200 when PostgreSQL and Redis both answer, else 503 naming what failed."""
-    database, bus = await asyncio.gather(
-        _check(request.app[DB].fetchval("SELECT 1")), _check(request.app[REDIS].ping())
-    )
+    database, bus = await asyncio.gather(_check(request.app[DB].fetchval("SELECT 1")), _check(ping(request.app[REDIS])))
     ready = database == "ok" and bus == "ok"
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": {"database": database, "redis": bus}},

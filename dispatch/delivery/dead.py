@@ -18,13 +18,13 @@ import aiohttp
 import asyncpg
 import orjson
 import structlog
-from redis.asyncio import Redis
 
 import agencies
 from dispatch.delivery.payload import body_for, delivery_id
 from dispatch.delivery.sender import DeliveryFailed, send
 from dispatch.delivery.streams import dead_stream, read_range
 from dispatch.errors import NotFound, ValidationFailed
+from dispatch.redis_client import RedisClient
 from dispatch.store import webhooks as store
 
 log = structlog.get_logger("dispatch.delivery")
@@ -70,7 +70,7 @@ def _item(agency: str, entry_id: str, fields: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def list_dead(client: Redis, *, agency: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+async def list_dead(client: RedisClient, *, agency: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Dead letters, oldest first (the order a replay goes in), of one agency or all."""
     items: list[dict[str, Any]] = []
     for code in [agency] if agency else list(agencies.AGENCIES):
@@ -80,7 +80,9 @@ async def list_dead(client: Redis, *, agency: str | None = None, limit: int = 10
     return items[:limit]
 
 
-async def _entries(client: Redis, ids: list[str] | None, agency: str | None) -> list[tuple[str, str, dict[str, str]]]:
+async def _entries(
+    client: RedisClient, ids: list[str] | None, agency: str | None
+) -> list[tuple[str, str, dict[str, str]]]:
     if ids is None:
         found: list[tuple[str, str, dict[str, str]]] = []
         for code in [agency] if agency else list(agencies.AGENCIES):
@@ -102,7 +104,7 @@ async def _entries(client: Redis, ids: list[str] | None, agency: str | None) -> 
 
 
 async def replay(
-    client: Redis,
+    client: RedisClient,
     pool: asyncpg.Pool | asyncpg.Connection,
     http: aiohttp.ClientSession,
     *,

@@ -13,11 +13,11 @@ import aiohttp
 import asyncpg
 import structlog
 from aiohttp import web
-from redis.asyncio import Redis
 
 from dispatch.app_keys import DB, REDIS, SETTINGS
 from dispatch.delivery.sender import USER_AGENT
 from dispatch.delivery.worker import WebhookWorker
+from dispatch.redis_client import RedisClient
 from dispatch.settings import Settings
 from dispatch.store.webhooks import Webhook, active_webhooks
 from dispatch.tasks import stop_task
@@ -34,7 +34,9 @@ class DeliveryService:
     """Runs a :class:`WebhookWorker` per active webhook; re-reads the webhooks every
     ``delivery_refresh_s`` to start workers for new ones and stop those of removed ones."""
 
-    def __init__(self, pool: asyncpg.Pool, client: Redis, settings: Settings, *, consumer: str | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, client: RedisClient, settings: Settings, *, consumer: str | None = None
+    ) -> None:
         self.pool = pool
         self.client = client
         self.settings = settings

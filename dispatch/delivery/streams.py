@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, Final, cast
 
 import redis.exceptions
-from redis.asyncio import Redis
 
 from dispatch.bus import agency_stream
+from dispatch.redis_client import RedisClient
 
 DEAD_MAXLEN: Final = 100_000
 
@@ -31,7 +31,7 @@ def is_nogroup(exc: BaseException) -> bool:
     return isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith("NOGROUP")
 
 
-async def ensure_group(client: Redis, agency: str, webhook_id: int, start_seq: int) -> None:
+async def ensure_group(client: RedisClient, agency: str, webhook_id: int, start_seq: int) -> None:
     """Create the webhook's group if missing (idempotent; creates the stream too).
 
     The group starts after ``start_seq``: events published before the webhook existed are
@@ -50,7 +50,7 @@ Entry = tuple[str, dict[str, str]]
 
 
 async def read_range(
-    client: Redis, key: str, start: str = "-", end: str = "+", count: int | None = None
+    client: RedisClient, key: str, start: str = "-", end: str = "+", count: int | None = None
 ) -> list[Entry]:
     """XRANGE of a stream read with ``decode_responses``: ``(id, fields)`` pairs."""
     entries: Any = await client.xrange(key, start, end, count=count)

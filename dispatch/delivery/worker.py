@@ -29,7 +29,6 @@ import asyncpg
 import orjson
 import redis.exceptions
 import structlog
-from redis.asyncio import Redis
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -43,12 +42,13 @@ from dispatch.bus import agency_stream
 from dispatch.delivery.payload import body_for, delivery_id, wanted_by
 from dispatch.delivery.sender import DeliveryFailed, send
 from dispatch.delivery.streams import DEAD_MAXLEN, dead_stream, ensure_group, group_name, is_nogroup, read_range
+from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.settings import Settings
 from dispatch.store import webhooks as store
 
 log = structlog.get_logger("dispatch.delivery")
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+REDIS_DOWN = UNAVAILABLE
 READ_BLOCK_S: Final = 1.0  # below the client's socket timeout
 PENDING_SCAN: Final = 1000
 CLAIM_PAGES: Final = 10
@@ -95,7 +95,7 @@ class WebhookWorker:
         self,
         webhook: store.Webhook,
         *,
-        client: Redis,
+        client: RedisClient,
         pool: asyncpg.Pool,
         http: aiohttp.ClientSession,
         settings: Settings,
@@ -169,16 +169,16 @@ class WebhookWorker:
                     for entry_id, fields in entries:
                         self._accept(entry_id, fields)
                 backoff = 0.05
+            except REDIS_DOWN as exc:  # before ResponseError: a Cluster's CLUSTERDOWN is one too
+                log.warning("delivery.redis_unavailable", webhook_id=self.webhook.id, error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                group_ready = False
             except redis.exceptions.ResponseError as exc:
                 if not is_nogroup(exc):
                     raise
                 # Redis was flushed or the stream deleted: make the group again and go on.
                 log.warning("delivery.group_recreated", webhook_id=self.webhook.id, agency=self.webhook.agency)
-                group_ready = False
-            except REDIS_DOWN as exc:
-                log.warning("delivery.redis_unavailable", webhook_id=self.webhook.id, error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
                 group_ready = False
 
     def _accept(self, entry_id: str, fields: dict[str, str] | None) -> None:
@@ -398,6 +398,8 @@ class WebhookWorker:
         backoff = 0.05
         while True:
             try:
+                # One MULTI over two keys: on a Cluster it needs both on one slot, which the
+                # agency's hash tag in both names gives (dispatch/delivery/streams.py).
                 pipe = self.client.pipeline(transaction=True)
                 pipe.xadd(dead_stream(self.webhook.agency), fields, maxlen=DEAD_MAXLEN, approximate=True)
                 pipe.xack(self.stream, self.group, item.entry_id)

@@ -13,22 +13,21 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
 from dispatch.app import create_app
 from dispatch.db import create_pool
+from dispatch.redis_client import RedisClient, close, connect
 from dispatch.server import prepare_database
 from dispatch.settings import Settings
 from dispatch.store.users import add_user
 from dispatch.store.webhooks import add_webhook
-from tests.conftest import reset_state
+from tests.conftest import other_redis_db, reset_state
 
 # Short timings: retries in tens of milliseconds, pending events claimed after half a second.
 FAST: dict[str, Any] = {
@@ -44,13 +43,6 @@ FAST: dict[str, Any] = {
     "db_pool_max": 6,
     "leader_retry_interval": 0.2,
 }
-
-
-def other_redis_db(url: str) -> str:
-    """The same Redis on the next database number: these tests' streams stay their own."""
-    parts = urlsplit(url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
 
 
 @pytest.fixture(scope="session")
@@ -73,10 +65,10 @@ async def agency_pool(agency_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
-async def agency_redis(agency_redis_url: str) -> AsyncIterator[Redis]:
-    client: Redis = Redis.from_url(agency_redis_url, decode_responses=True)
+async def agency_redis(agency_redis_url: str) -> AsyncIterator[RedisClient]:
+    client = connect(agency_redis_url, socket_timeout=None)
     yield client
-    await client.aclose()
+    await close(client)
 
 
 @dataclass
@@ -85,7 +77,7 @@ class Harness:
 
     settings: Settings
     pool: asyncpg.Pool
-    redis: Redis
+    redis: RedisClient
     server: TestServer | None = None
     http: aiohttp.ClientSession | None = None
     counter: int = 0
@@ -128,7 +120,7 @@ HarnessFactory = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
 
 @pytest.fixture
 async def harness(
-    settings: Settings, agency_dsn: str, agency_redis_url: str, agency_pool: asyncpg.Pool, agency_redis: Redis
+    settings: Settings, agency_dsn: str, agency_redis_url: str, agency_pool: asyncpg.Pool, agency_redis: RedisClient
 ) -> HarnessFactory:
     """``async with harness(**settings) as h``: a clean state and a server with those settings."""
     await reset_state(agency_pool, agency_redis)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from redis.asyncio import Redis
 
+from dispatch import redis_client
 from dispatch.server import prepare_database
-from tests.realtime.test_processes import other_redis_db
+from tests.conftest import other_redis_db
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ async def fault_dsn(scratch_databases: Callable[[], Awaitable[str]]) -> str:
 @pytest.fixture
 async def fault_redis_url(redis_url: str) -> AsyncIterator[str]:
     url = other_redis_db(redis_url)
-    client = Redis.from_url(url)
-    await client.flushdb()
-    await client.aclose()
+    client = redis_client.connect(url)
+    await redis_client.flush(client)
+    await redis_client.close(client)
     yield url

@@ -8,29 +8,21 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 import pytest
-from redis.asyncio import Redis
 
+from dispatch import redis_client
 from dispatch.db import connect as db_connect
 from dispatch.server import prepare_database
 from dispatch.store.users import add_user
 from tests.api_helpers import call, ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
-from tests.conftest import free_port
+from tests.conftest import free_port, other_redis_db
 from tests.ws_helpers import collect_events, connect
 
 pytestmark = pytest.mark.slow
-
-
-def other_redis_db(url: str) -> str:
-    """The same Redis on another database number, so these servers' streams stay their own."""
-    parts = urlsplit(url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
 
 
 class Cluster:
@@ -86,9 +78,9 @@ async def cluster(
     dsn = await scratch_databases()
     await prepare_database(dsn)
     group = Cluster(dsn, other_redis_db(redis_url), tmp_path)
-    client = Redis.from_url(group.redis_url)
-    await client.flushdb()
-    await client.aclose()
+    client = redis_client.connect(group.redis_url)
+    await redis_client.flush(client)
+    await redis_client.close(client)
     yield group
     group.stop_all()
 

@@ -7,8 +7,9 @@ import json
 
 import aiohttp
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
+from dispatch import redis_client
+from dispatch.redis_client import RedisClient
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 from tests.ws_helpers import collect_events, connect, next_messages, quiet_for
@@ -83,7 +84,7 @@ async def test_district_filter_narrows_a_desks_feed(
 
 
 async def _missed_events(
-    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: Redis, *, flush: bool
+    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: RedisClient, *, flush: bool
 ) -> None:
     _, taker = await make_user("call_taker")
     _, urban = await make_user("desk", agency="urban")
@@ -98,7 +99,7 @@ async def _missed_events(
             await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
     await asyncio.sleep(0.5)  # let the relay publish
     if flush:
-        await redis.flushdb()
+        await redis_client.flush(redis)
     async with await connect(base(server), urban, cursor=cursor) as ws:
         replayed = await collect_events(ws, 100)
         assert await quiet_for(ws, 0.7) == []
@@ -114,13 +115,13 @@ async def _missed_events(
 
 
 async def test_reconnecting_desk_gets_exactly_the_100_missed_events_in_order(
-    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: Redis
+    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: RedisClient
 ) -> None:
     await _missed_events(server, http, make_user, redis, flush=False)
 
 
 async def test_missed_events_replay_from_postgresql_after_redis_was_flushed(
-    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: Redis
+    server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, redis: RedisClient
 ) -> None:
     await _missed_events(server, http, make_user, redis, flush=True)
 
