@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import websockets
 
 import agencies
@@ -120,7 +121,7 @@ async def _desk_listener(url: str, token: str, results: Results, stop: asyncio.E
                 results.errors[f"desk_disconnected_{exc.rcvd.code if exc.rcvd else 'abnormal'}"] += 1
                 return
             now = time.perf_counter()
-            message = json.loads(raw)
+            message = orjson.loads(raw)
             for event in message if isinstance(message, list) else [message]:
                 if event.get("type") != "assignment.created" or (event.get("assignment") or {}).get("role") != "lead":
                     continue
@@ -142,7 +143,7 @@ async def _create_one(http: aiohttp.ClientSession, url: str, token: str, results
             json=body,
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{os.getpid()}-{index}-{sent}"},
         ) as response:
-            payload = await response.json()
+            payload = await response.json(loads=orjson.loads)
             done = time.perf_counter()
             if response.status == 201:
                 results.sent_at[payload["id"]] = sent
@@ -287,16 +288,71 @@ def _process_tree(pid: int) -> list[int]:
     return pids
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    # /proc/PID/stat: fields after the command name, which may itself hold spaces and ")".
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _process_usage(pid: int) -> tuple[float, int]:
     """CPU seconds and resident bytes of a process and its children (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     cpu, rss = 0.0, 0
     for member in _process_tree(pid):
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(member)
             cpu += (int(fields[11]) + int(fields[12])) / ticks
             rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     return cpu, rss
+
+
+# Processes of the services beside the server, by command name, for the CPU breakdown.
+SERVICE_COMMANDS = {"postgres": "postgresql", "redis-server": "redis", "valkey-server": "redis"}
+
+
+@dataclass(frozen=True, slots=True)
+class MachineSample:
+    """CPU seconds used so far: the whole machine (busy, total) and by part."""
+
+    busy_s: float
+    total_s: float
+    parts: dict[str, float]
+
+
+def sample_machine(server_pid: int) -> MachineSample:
+    """Where the machine's CPU went so far (Linux /proc; 0 for parts on other machines)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu_line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    jiffies = [int(v) for v in cpu_line[:8]]  # user nice system idle iowait irq softirq steal
+    idle = jiffies[3] + jiffies[4]
+    parts = {"server": _process_usage(server_pid)[0], "load generator": 0.0, "postgresql": 0.0, "redis": 0.0}
+    own = _stat_fields("self")
+    parts["load generator"] = (int(own[11]) + int(own[12])) / ticks
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            part = SERVICE_COMMANDS.get((entry / "comm").read_text().strip())
+            if part:
+                fields = _stat_fields(entry.name)
+                parts[part] += (int(fields[11]) + int(fields[12])) / ticks
+    return MachineSample((sum(jiffies) - idle) / ticks, sum(jiffies) / ticks, parts)
+
+
+def cpu_breakdown(before: MachineSample, after: MachineSample, tickets: int) -> dict[str, Any]:
+    """CPU milliseconds per accepted ticket by part, and how busy the machine was.
+
+    A load generator that is not the bottleneck uses a small share while the machine is
+    busy; an idle machine means the limit is elsewhere (locks, fsync, latency).
+    """
+    per_ticket = {
+        name: round(1000 * (after.parts[name] - before.parts[name]) / max(tickets, 1), 3) for name in after.parts
+    }
+    total = after.total_s - before.total_s
+    return {
+        "cpu_ms_per_ticket": per_ticket,
+        "machine_busy_percent": round(100 * (after.busy_s - before.busy_s) / total, 1) if total else None,
+        "cores": os.cpu_count(),
+    }
 
 
 async def _bench_accounts(dsn: str) -> tuple[str, dict[str, str]]:
@@ -351,6 +407,11 @@ def format_table(summary: dict[str, Any]) -> str:
             f"server                {s['workers']} worker(s): cpu {s['cpu_s']} s "
             f"({s['cpu_percent']}% of one core), rss {s['rss_mib']} MiB"
         )
+        if s.get("cpu_ms_per_ticket"):
+            parts = ", ".join(f"{name} {ms}" for name, ms in s["cpu_ms_per_ticket"].items())
+            lines.append(
+                f"cpu per ticket (ms)   {parts}; machine {s['machine_busy_percent']}% busy of {s['cores']} cores"
+            )
         if s.get("pgbench_insert_per_s"):
             lines.append(
                 f"pgbench INSERT       {s['pgbench_insert_per_s']}/s, same clients; "
@@ -425,9 +486,11 @@ def run_bench(
                     print(json.dumps(figures) if as_json else "\n".join(f"{k:<40}{v}" for k, v in figures.items()))
                     return 0
                 cpu_before, _ = _process_usage(server.pid)
+                machine_before = sample_machine(server.pid)
                 results = asyncio.run(
                     drive(base, taker, desks, tickets=tickets, concurrency=concurrency, rate=rate, progress=True)
                 )
+                machine_after = sample_machine(server.pid)
                 cpu_after, rss = _process_usage(server.pid)
                 duration = max(results.finished - results.started, 1e-9)
                 pgbench = pgbench_insert_rate(resolved.database_url, concurrency)
@@ -438,6 +501,7 @@ def run_bench(
                     "cpu_s": round(cpu_after - cpu_before, 2),
                     "cpu_percent": round(100 * (cpu_after - cpu_before) / duration, 1),
                     "rss_mib": round(rss / 2**20, 1),
+                    **cpu_breakdown(machine_before, machine_after, results.accepted),
                 }
             finally:
                 server.send_signal(signal.SIGTERM)
@@ -498,8 +562,7 @@ async def _count_replayed(url: str, token: str, expected: int) -> float:
 async def resume_bench(dsn: str, redis_url: str, url: str, supervisor: str, events: int) -> dict[str, Any]:
     """Seed ``events`` events, let the relay publish them, then time a resume from Redis and,
     after a flush, from PostgreSQL."""
-    from redis.asyncio import Redis
-
+    from dispatch import redis_client
     from dispatch.db import connect
 
     tickets = events // 3
@@ -516,9 +579,9 @@ async def resume_bench(dsn: str, redis_url: str, url: str, supervisor: str, even
         await conn.close()
     total = tickets * 3
     from_redis = await _count_replayed(url, supervisor, total)
-    client = Redis.from_url(redis_url)
-    await client.flushdb()
-    await client.aclose()
+    client = redis_client.connect(redis_url)
+    await redis_client.flush(client)
+    await redis_client.close(client)
     from_postgres = await _count_replayed(url, supervisor, total)
     return {
         "events": total,

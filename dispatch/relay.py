@@ -4,22 +4,23 @@ normal operation and at least once across crashes.
 One relay is active across all server processes (the leader of an advisory lock). It
 gives the next committed outbox rows their sequence numbers (a committed step of its own),
 builds each event's payload with the current ticket state, publishes to Redis, and marks
-the rows published. After a crash or while Redis is down, rows that have a sequence number
-but are not marked are published again with the same numbers, so clients never see one
-event under two cursors. A NOTIFY from every transaction that writes the outbox wakes it.
+the rows published (in the statement that numbers the next batch). After a crash or while
+Redis is down, rows that have a sequence number but are not marked are published again with
+the same numbers, so clients never see one event under two cursors. A NOTIFY from every
+transaction that writes the outbox wakes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import asyncpg
-import redis.exceptions
 import structlog
-from redis.asyncio import Redis
 
 from dispatch import bus
+from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import EVENT_COLUMNS, build_feed
 
 log = structlog.get_logger("dispatch.relay")
@@ -33,35 +34,57 @@ _PENDING = f"""
     WHERE o.seq IS NOT NULL AND o.published_at IS NULL
     ORDER BY o.seq LIMIT $1
 """
-_SEQUENCE_NEXT = """
-    UPDATE outbox o SET seq = n.seq
-    FROM (
+# One statement, committed on its own: mark the previous batch published, number the next
+# committed outbox rows in event order, and return them with their events.
+_NEXT_BATCH = f"""
+    WITH marked AS (
+        UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY($2::bigint[]) AND published_at IS NULL
+    ), numbered AS (
         SELECT event_id, nextval('outbox_seq') AS seq
         FROM (SELECT event_id FROM outbox WHERE seq IS NULL ORDER BY event_id LIMIT $1 FOR UPDATE) batch
-    ) n
-    WHERE o.event_id = n.event_id
+    ), o AS (
+        UPDATE outbox SET seq = numbered.seq FROM numbered
+        WHERE outbox.event_id = numbered.event_id
+        RETURNING outbox.seq, outbox.event_id
+    )
+    SELECT {EVENT_COLUMNS} FROM o JOIN events e ON e.id = o.event_id ORDER BY o.seq
 """
+_MARK = "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL"
 
 
-async def publish_pending(pool: asyncpg.Pool, client: Redis, *, batch: int = BATCH) -> int:
-    """Publish one batch: leftovers first, else newly sequenced rows. Returns how many."""
+async def publish_pending(
+    pool: asyncpg.Pool,
+    client: RedisClient,
+    *,
+    unmarked: Sequence[int] = (),
+    leftovers: bool = True,
+    batch: int = BATCH,
+) -> list[int]:
+    """Publish one batch and return its sequence numbers.
+
+    ``unmarked`` are the numbers the previous call published: they are marked published in
+    the same statement that numbers the next batch (one round trip less per batch; after a
+    crash in between they are published again, and the stream skips them). With
+    ``leftovers`` (after taking over, or after a failed publish), numbered rows not marked
+    published go first, with their numbers.
+    """
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_PENDING, batch)
-        if not rows:
-            async with conn.transaction():
-                await conn.execute(_SEQUENCE_NEXT, batch)
+        rows: list[asyncpg.Record] = []
+        if leftovers:
+            if unmarked:
+                await conn.execute(_MARK, list(unmarked))
+                unmarked = ()
             rows = await conn.fetch(_PENDING, batch)
         if not rows:
-            return 0
+            rows = await conn.fetch(_NEXT_BATCH, batch, list(unmarked))
+        if not rows:
+            return []
         feed = await build_feed(conn, rows)
     await bus.publish(client, feed)
-    await pool.execute(
-        "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY($1::bigint[])", [e.seq for e in feed]
-    )
-    return len(feed)
+    return [e.seq for e in feed]
 
 
-async def align_with_stream(pool: asyncpg.Pool, client: Redis) -> None:
+async def align_with_stream(pool: asyncpg.Pool, client: RedisClient) -> None:
     """Make new sequence numbers start above the stream's newest entry.
 
     A stream can hold entries newer than the database knows (PostgreSQL restored from a
@@ -90,7 +113,7 @@ async def backlog(pool: asyncpg.Pool) -> int:
 class Relay:
     """The relay loop of one process; it works only while it holds the leader lock."""
 
-    def __init__(self, pool: asyncpg.Pool, client: Redis, dsn: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, client: RedisClient, dsn: str) -> None:
         self.pool = pool
         self.client = client
         self.dsn = dsn
@@ -119,18 +142,23 @@ class Relay:
 
     async def _publish_forever(self) -> None:
         backoff = 0.05
+        unmarked: list[int] = []
+        leftovers = True  # a previous leader may have stopped between publishing and marking
         while True:
             self.wake.clear()
             try:
-                count = await publish_pending(self.pool, self.client)
+                published = await publish_pending(self.pool, self.client, unmarked=unmarked, leftovers=leftovers)
                 backoff = 0.05
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            except UNAVAILABLE as exc:  # also a Cluster's CLUSTERDOWN, which redis-py raises as a ResponseError
                 log.warning("relay.bus_unavailable", error=repr(exc), retry_in=backoff)
+                unmarked, leftovers = [], True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
-            self.published += count
-            if count == 0:
+            # A batch published is marked by the next call, which follows at once.
+            unmarked, leftovers = published, False
+            self.published += len(published)
+            if not published:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
                 # cancellation that stops the relay, and shutdown would hang.
                 with contextlib.suppress(TimeoutError):
