@@ -25,6 +25,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _init_pool_connection(conn: asyncpg.Connection) -> None:
+    await _init_connection(conn)
+    # Whole rows of these tables come back from INSERT … RETURNING (dispatch/store/tickets.py).
+    # asyncpg learns a composite type on first use, with a catalogue query that takes tens of
+    # milliseconds; learning them here keeps that off the first requests after a start.
+    await conn.prepare("SELECT NULL::tickets, NULL::assignments[]")
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """Give a connection back to the pool without asyncpg's reset query.
 
@@ -41,7 +49,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, **kwar
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=_init_pool_connection,
         reset=_keep_session,
         command_timeout=30,
         timeout=10,

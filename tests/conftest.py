@@ -185,12 +185,20 @@ async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
 
 async def reset_state(pool: asyncpg.Pool, redis: RedisClient) -> None:
     """Empty every mutable table and the bus; restore the reference data."""
-    async with pool.acquire() as conn, conn.transaction():
-        # The append-only guard also refuses TRUNCATE; only the table owner can lift it.
-        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_truncate")
-        await conn.execute(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
-        await conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_truncate")
-        await sync_reference_data(conn)
+    for attempt in range(5):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                # The append-only guard also refuses TRUNCATE; only the table owner can lift it.
+                await conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_truncate")
+                await conn.execute(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
+                await conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_truncate")
+                await sync_reference_data(conn)
+            break
+        except asyncpg.DeadlockDetectedError:
+            # A server still running (its relay, a create) locks these tables in another order
+            # than TRUNCATE does; PostgreSQL picks one of the two to fail: go again.
+            if attempt == 4:
+                raise
     await redis_client.flush(redis)  # on a Cluster: every primary
     # The process's model in service follows the (now empty) table at once, not in 5 s.
     IN_SERVICE.model, IN_SERVICE.model_id = None, None
