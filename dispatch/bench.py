@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,18 @@ async def _create_one(http: aiohttp.ClientSession, url: str, token: str, results
         results.errors[type(exc).__name__] += 1
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the load generator's garbage collector off while timing: its pauses, growing with
+    the results it holds, would be counted as the server's latency."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def drive(
     url: str,
     call_taker_token: str,
@@ -167,76 +180,55 @@ async def drive(
     progress: bool,
 ) -> Results:
     """Create ``tickets`` tickets and measure; desks listen for their assignments."""
-    # The load generator's own garbage collector would pause it for a tenth of a second and
-    # more as its results grow, and those pauses would count as the server's latency.
-    gc.collect()
-    gc.disable()
-    try:
-        return await _drive(
-            url, call_taker_token, desk_tokens, tickets=tickets, concurrency=concurrency, rate=rate, progress=progress
-        )
-    finally:
-        gc.enable()
+    with collector_paused():
+        results = Results()
+        stop = asyncio.Event()
+        listeners = [asyncio.create_task(_desk_listener(url, token, results, stop)) for token in desk_tokens.values()]
+        await asyncio.sleep(0.5)  # the desks are connected before the first ticket
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        bar = None
+        if progress and sys.stderr.isatty():
+            from tqdm import tqdm
 
-
-async def _drive(
-    url: str,
-    call_taker_token: str,
-    desk_tokens: dict[str, str],
-    *,
-    tickets: int,
-    concurrency: int,
-    rate: float | None,
-    progress: bool,
-) -> Results:
-    results = Results()
-    stop = asyncio.Event()
-    listeners = [asyncio.create_task(_desk_listener(url, token, results, stop)) for token in desk_tokens.values()]
-    await asyncio.sleep(0.5)  # the desks are connected before the first ticket
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=tickets, unit="ticket", file=sys.stderr)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
-        results.started = time.perf_counter()
-        if rate:
-            tasks = []
-            for index in range(tickets):
-                target = results.started + index / rate
-                delay = target - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(_create_one(http, url, call_taker_token, results, index)))
-                if bar:
-                    bar.update(1)
-            await asyncio.gather(*tasks)
-        else:
-            queue: asyncio.Queue[int] = asyncio.Queue()
-            for index in range(tickets):
-                queue.put_nowait(index)
-
-            async def worker() -> None:
-                while not queue.empty():
-                    index = queue.get_nowait()
-                    await _create_one(http, url, call_taker_token, results, index)
+            bar = tqdm(total=tickets, unit="ticket", file=sys.stderr)
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
+            results.started = time.perf_counter()
+            if rate:
+                tasks = []
+                for index in range(tickets):
+                    target = results.started + index / rate
+                    delay = target - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(_create_one(http, url, call_taker_token, results, index)))
                     if bar:
                         bar.update(1)
+                await asyncio.gather(*tasks)
+            else:
+                queue: asyncio.Queue[int] = asyncio.Queue()
+                for index in range(tickets):
+                    queue.put_nowait(index)
 
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-        results.finished = time.perf_counter()
-    if bar:
-        bar.close()
-    deadline = time.perf_counter() + 10
-    # The desks' listeners fill ``received_at`` in other tasks: poll until all arrived.
-    while len(results.delivered) < results.accepted and time.perf_counter() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
-    stop.set()
-    for listener in listeners:
-        with contextlib.suppress(Exception):
-            await listener
-    return results
+                async def worker() -> None:
+                    while not queue.empty():
+                        index = queue.get_nowait()
+                        await _create_one(http, url, call_taker_token, results, index)
+                        if bar:
+                            bar.update(1)
+
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+            results.finished = time.perf_counter()
+        if bar:
+            bar.close()
+        deadline = time.perf_counter() + 10
+        # The desks' listeners fill ``received_at`` in other tasks: poll until all arrived.
+        while len(results.delivered) < results.accepted and time.perf_counter() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        stop.set()
+        for listener in listeners:
+            with contextlib.suppress(Exception):
+                await listener
+        return results
 
 
 PGBENCH_TABLE = """
@@ -642,9 +634,7 @@ async def fanout_bench(url: str, taker: str, supervisor: str, clients: int, serv
                 return
 
     waiters = [asyncio.create_task(wait_created(ws)) for ws in sockets]
-    gc.collect()
-    gc.disable()  # as in drive(): the clients' collector pausing is not the server's latency
-    try:
+    with collector_paused():
         async with aiohttp.ClientSession() as http:
             sent = time.perf_counter()
             body = {
@@ -656,8 +646,6 @@ async def fanout_bench(url: str, taker: str, supervisor: str, clients: int, serv
             async with http.post(f"{url}/api/v1/tickets", json=body, headers=headers) as r:
                 assert r.status == 201
         await asyncio.wait_for(asyncio.gather(*waiters), 60)
-    finally:
-        gc.enable()
     for ws in sockets:
         await ws.close()
     return {
