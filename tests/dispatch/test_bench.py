@@ -1,0 +1,72 @@
+"""``dispatch bench`` end to end, small: it starts a server, creates tickets over HTTP, sees them
+reach the desks, and reports. (The figures come from running it; tests never judge speed.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import other_redis_db
+
+
+async def _bench(database_url: str, redis_url: str, data_dir: Path, *args: str) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "DISPATCH_DATABASE_URL": database_url,
+        "DISPATCH_REDIS_URL": redis_url,
+        "DISPATCH_DATA_DIR": str(data_dir),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "dispatch",
+        "bench",
+        "--json",
+        "--server-workers",
+        "1",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode(errors="replace")[-3000:]
+    report: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
+    return report
+
+
+async def test_bench_creates_delivers_and_reports_cpu_by_part(
+    scratch_databases: Callable[[], Awaitable[str]], redis_url: str, tmp_path: Path
+) -> None:
+    report = await _bench(
+        await scratch_databases(), other_redis_db(redis_url), tmp_path, "--tickets", "30", "--concurrency", "4"
+    )
+    assert report["tickets"] == 30
+    assert report["errors"] == {}
+    assert (report["delivered"], report["undelivered"]) == (30, 0)
+    for key in ("create_latency_ms", "delivery_latency_ms"):
+        figures = report[key]
+        assert figures["p50"] <= figures["p90"] <= figures["p99"] <= figures["max"]
+    server = report["server"]
+    assert server["workers"] == 1 and server["rss_mib"] > 0
+    assert set(server["cpu_ms_per_ticket"]) == {"server", "load generator", "postgresql", "redis"}
+    assert server["cpu_ms_per_ticket"]["server"] > 0
+    assert 0 <= server["machine_busy_percent"] <= 100
+
+
+async def test_bench_times_fan_out_and_a_resume(
+    scratch_databases: Callable[[], Awaitable[str]], redis_url: str, tmp_path: Path
+) -> None:
+    database, redis = await scratch_databases(), other_redis_db(redis_url)
+    fan_out = await _bench(database, redis, tmp_path, "--clients", "20")
+    assert fan_out["clients"] == 20
+    assert 0 < fan_out["first_delivery_ms"] <= fan_out["all_delivered_ms"]
+    resume = await _bench(database, redis, tmp_path, "--resume", "300")
+    assert resume["events"] >= 297  # whole tickets of three events each
+    assert resume["resume_from_redis_events_per_s"] > 0
+    assert resume["resume_from_postgresql_events_per_s"] > 0
