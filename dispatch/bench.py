@@ -480,7 +480,7 @@ def run_bench(
                 "DISPATCH_PORT": str(port),
                 "DISPATCH_LOG_LEVEL": "warning",
                 # a service that has been running has its connections open: start with them
-                "DISPATCH_DB_POOL_MIN": os.environ.get("DISPATCH_DB_POOL_MIN", str(min(concurrency, 20))),
+                "DISPATCH_DB_POOL_MIN": str(max(settings.db_pool_min, min(concurrency, settings.db_pool_max))),
                 # the bench's own clients: one user may hold many sockets here
                 "DISPATCH_WS_MAX_PER_USER": str(max(20, (fanout_clients or 0) + 10)),
             }
