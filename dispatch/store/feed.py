@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
+from dispatch.encoding import dumps
 from dispatch.privacy import mask_caller
 from dispatch.store.tickets import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, _ticket_dict
 
 
 @dataclass(frozen=True, slots=True)
 class FeedEvent:
-    """One event ready to publish: the client payload plus what the hub filters on."""
+    """One event ready to publish: the client payload (its ticket and assignment already JSON,
+    see ``build_feed``: serialise it with ``dispatch.encoding.dumps``) plus what the hub filters on."""
 
     seq: int
     payload: dict[str, Any]
@@ -44,7 +47,10 @@ async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -
         record = dict(a)
         assignments[a["id"]] = record
         by_ticket[a["ticket_id"]].append(record)
-    built: dict[int, dict[str, Any]] = {}
+    # A ticket's state is the same in every event of the batch about it: it is written as JSON
+    # once (an orjson Fragment that later serialisations copy as it is), and so is each assignment.
+    built: dict[int, orjson.Fragment] = {}
+    assignment_json: dict[int, orjson.Fragment] = {}
     feed = []
     for row in rows:
         ticket_row = tickets.get(row["ticket_id"])
@@ -53,10 +59,16 @@ async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -
         ticket = built.get(row["ticket_id"])
         if ticket is None:
             # The feed reaches every agency on the ticket: no tracking token, caller masked.
-            ticket = mask_caller(_ticket_dict(ticket_row, None))
-            ticket["tracking_token"] = None
-            ticket["assignments"] = by_ticket[row["ticket_id"]]
-            built[row["ticket_id"]] = ticket
+            state = mask_caller(_ticket_dict(ticket_row, None))
+            state["tracking_token"] = None
+            state["assignments"] = by_ticket[row["ticket_id"]]
+            ticket = built[row["ticket_id"]] = orjson.Fragment(dumps(state))
+        assignment = None
+        assignment_id = row["assignment_id"]
+        if assignment_id and assignment_id in assignments:
+            assignment = assignment_json.get(assignment_id)
+            if assignment is None:
+                assignment = assignment_json[assignment_id] = orjson.Fragment(dumps(assignments[assignment_id]))
         payload = {
             "type": row["type"],
             "cursor": str(row["seq"]),
@@ -65,7 +77,7 @@ async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -
             "actor": row["actor"],
             "data": row["data"],
             "ticket": ticket,
-            "assignment": assignments.get(row["assignment_id"]) if row["assignment_id"] else None,
+            "assignment": assignment,
         }
         feed.append(
             FeedEvent(
