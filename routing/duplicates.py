@@ -86,6 +86,7 @@ NEAR_M: Final = 500.0  # beyond this distance two reports are different places
 MIN_SCORE: Final = 0.45
 
 
+@functools.cache
 def window(category: str) -> timedelta:
     """How long after creation a ticket of ``category`` still attracts duplicates."""
     known = WINDOW_BY_CATEGORY.get(category)
@@ -132,7 +133,8 @@ def similarity(a: str, b: str) -> float:
     ga, gb = _bigrams(a), _bigrams(b)
     if not ga or not gb:
         return 0.0
-    return len(ga & gb) / len(ga | gb)
+    common = len(ga & gb)
+    return common / (len(ga) + len(gb) - common)
 
 
 def _place(candidate: TicketFacts, ticket: TicketFacts) -> tuple[float, float | None, str] | None:

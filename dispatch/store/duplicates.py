@@ -13,6 +13,30 @@ BOX = 0.03
 # The newest candidates are enough: the finder ranks them by place, time and text.
 CANDIDATE_LIMIT = 100
 
+# The same open tickets are candidates for every new call in their district for hours: their
+# facts are kept, keyed by what identifies one ticket's version (a category may be corrected).
+FACTS_KEPT = 20_000
+_kept: dict[tuple[int, datetime, str | None], routing.TicketFacts] = {}
+
+
+def _facts(row: asyncpg.Record) -> routing.TicketFacts:
+    key = (row["id"], row["created_at"], row["category"])
+    facts = _kept.get(key)
+    if facts is None:
+        if len(_kept) >= FACTS_KEPT:
+            del _kept[next(iter(_kept))]  # the oldest kept
+        facts = _kept[key] = routing.TicketFacts(
+            id=str(row["id"]),
+            category=row["category"] or "",
+            text=row["description"],
+            address=row["address"],
+            district=row["district"],
+            lat=row["lat"],
+            lon=row["lon"],
+            created_at=row["created_at"],
+        )
+    return facts
+
 
 async def duplicate_candidates(
     conn: asyncpg.Connection | asyncpg.Pool,
@@ -53,19 +77,7 @@ async def duplicate_candidates(
         for near in scans
     )
     rows = await conn.fetch(f"SELECT * FROM ({union}) near ORDER BY created_at DESC LIMIT {limit}", *args)
-    facts = [
-        routing.TicketFacts(
-            id=str(r["id"]),
-            category=r["category"] or "",
-            text=r["description"],
-            address=r["address"],
-            district=r["district"],
-            lat=r["lat"],
-            lon=r["lon"],
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
+    facts = [_facts(r) for r in rows]
     return facts, {r["id"]: r["number"] for r in rows}
 
 
