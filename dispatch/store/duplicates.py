@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import asyncpg
@@ -38,6 +39,38 @@ def _facts(row: asyncpg.Record) -> routing.TicketFacts:
     return facts
 
 
+@functools.cache
+def _candidates_sql(categories: int, district: bool, point: bool, limit: int) -> str:
+    """The newest open tickets of each related category, for each way of being near (same
+    district, inside the box around the point, or anywhere when neither is known), merged
+    newest first. Each branch walks an index already in that order (``tickets_open_by_district_category``
+    or ``tickets_open_by_category``) and stops after ``limit`` rows, however many tickets a flood
+    has left open: no row is read only to be filtered out. $1 the ticket to leave out, $2 the window in
+    seconds, then one parameter per category, then the district, then the point."""
+    near: list[str] = []
+    next_param = 3 + categories
+    if district:
+        near.append(f"district = ${next_param}")
+        next_param += 1
+    if point:
+        y, x = f"${next_param}::float8", f"${next_param + 1}::float8"
+        near.append(f"lat BETWEEN {y} - {BOX} AND {y} + {BOX} AND lon BETWEEN {x} - {BOX} AND {x} + {BOX}")
+    if not near:
+        near.append("true")  # nothing known about the place: the finder compares addresses
+    branches = [
+        f"""
+        (SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
+         WHERE {place} AND category = ${3 + i}
+           AND status NOT IN ('closed', 'merged', 'cancelled')
+           AND created_at > now() - make_interval(secs => $2)
+           AND id IS DISTINCT FROM $1
+         ORDER BY created_at DESC LIMIT {limit})"""
+        for place in near
+        for i in range(categories)
+    ]
+    return f"SELECT * FROM ({' UNION ALL '.join(branches)}) near ORDER BY created_at DESC LIMIT {limit}"
+
+
 async def duplicate_candidates(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -52,31 +85,14 @@ async def duplicate_candidates(
     in the same district or near the point; and their ticket numbers by id."""
     categories = sorted(routing.related_categories(category))
     window_s = max(routing.window(c).total_seconds() for c in categories)
-    # One ordered scan per way of being near (same district, inside the box around the point),
-    # each stopping at ``limit``: no OR, so each can walk its index newest first.
-    args: list[object] = [exclude_id, categories, window_s]
-    scans = []
+    args: list[object] = [exclude_id, window_s, *categories]
     if district is not None:
         args.append(district)
-        scans.append(f"district = ${len(args)}")
     if lat is not None and lon is not None:
         args += [lat, lon]
-        y, x = f"${len(args) - 1}::float8", f"${len(args)}::float8"
-        scans.append(f"lat BETWEEN {y} - {BOX} AND {y} + {BOX} AND lon BETWEEN {x} - {BOX} AND {x} + {BOX}")
-    if not scans:
-        scans.append("true")  # nothing known about the place: the finder compares addresses
-    union = "\n        UNION\n".join(
-        f"""
-        (SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
-         WHERE {near}
-           AND status NOT IN ('closed', 'merged', 'cancelled')
-           AND category = ANY($2::text[])
-           AND created_at > now() - make_interval(secs => $3)
-           AND id IS DISTINCT FROM $1
-         ORDER BY created_at DESC LIMIT {limit})"""
-        for near in scans
-    )
-    rows = await conn.fetch(f"SELECT * FROM ({union}) near ORDER BY created_at DESC LIMIT {limit}", *args)
+    sql = _candidates_sql(len(categories), district is not None, lat is not None and lon is not None, limit)
+    rows = await conn.fetch(sql, *args)
+    rows = list({r["id"]: r for r in rows}.values())  # a ticket both in the district and near the point
     facts = [_facts(r) for r in rows]
     return facts, {r["id"]: r["number"] for r in rows}
 
