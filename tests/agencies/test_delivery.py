@@ -204,8 +204,12 @@ async def test_events_a_killed_worker_held_are_claimed_and_delivered_by_another(
             try:
                 await receiver.wait_for(2)
                 worker = next(iter(second.workers.values()))[1]
+                # The receiver counts a delivery when it answers; the worker when the answer
+                # has reached it and the entry is acknowledged, a moment later.
+                async with asyncio.timeout(10):
+                    while worker.delivered < 2:
+                        await asyncio.sleep(0.02)
                 assert worker.claimed == 2
-                assert worker.delivered == 2
             finally:
                 second_task.cancel()
                 await asyncio.gather(second_task, return_exceptions=True)
@@ -271,6 +275,11 @@ async def test_two_workers_sharing_a_webhook_keep_each_tickets_events_in_order(
                     await call(h.http, "POST", f"/api/v1/assignments/{mine}/{action}", health, {})
             await receiver.wait_for(4 * 4, within=30)
             workers = [worker for service in services for _, worker, _ in service.workers.values()]
+            # Workers count a delivery once its answer has reached them, a moment after the
+            # receiver counted it.
+            async with asyncio.timeout(10):
+                while sum(worker.delivered for worker in workers) < 16:
+                    await asyncio.sleep(0.02)
         finally:
             for task in tasks:
                 task.cancel()
