@@ -1,10 +1,14 @@
-"""Small helpers for API tests: a valid ticket body and JSON calls that return (status, body)."""
+"""Small helpers for API tests: a valid ticket body, JSON calls that return (status, body),
+and a new user's token."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aiohttp
+
+from dispatch.db import connect as db_connect
+from dispatch.store.users import add_user
 
 
 def ticket_body(**overrides: Any) -> dict[str, Any]:
@@ -36,3 +40,14 @@ async def call(
         all_headers["Authorization"] = f"Bearer {token}"
     async with http.request(method, path, json=json, headers=all_headers) as response:
         return response.status, await response.json()
+
+
+async def new_user_token(dsn: str, name: str, role: str, agency: str | None = None) -> str:
+    """Add a user straight into the database at ``dsn`` and return their API token (for tests
+    whose servers run in other processes, where the ``make_user`` fixture cannot reach)."""
+    conn = await db_connect(dsn)
+    try:
+        _, token = await add_user(conn, name, role, agency=agency)
+        return token
+    finally:
+        await conn.close()

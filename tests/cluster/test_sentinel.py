@@ -13,24 +13,13 @@ from redis.asyncio import Redis
 
 from dispatch.app import create_app
 from dispatch.bus import ALL_STREAM
-from dispatch.db import connect as db_connect
 from dispatch.errors import RateLimited
 from dispatch.ratelimit import Limiter, limiter_storage, rule
 from dispatch.server import prepare_database
 from dispatch.settings import Settings, load_settings
-from dispatch.store.users import add_user
-from tests.api_helpers import call, ticket_body
+from tests.api_helpers import call, new_user_token, ticket_body
 from tests.cluster.servers import SentinelInfo
 from tests.ws_helpers import collect_events, connect
-
-
-async def _token(dsn: str, name: str, role: str, agency: str | None = None) -> str:
-    conn = await db_connect(dsn)
-    try:
-        _, token = await add_user(conn, name, role, agency=agency)
-        return token
-    finally:
-        await conn.close()
 
 
 @pytest.mark.timeout(60)
@@ -41,9 +30,9 @@ async def test_events_go_through_the_primary_a_sentinel_names(
     # A database of its own: its relay leads there, whatever the session's server does.
     dsn = await scratch_databases()
     await prepare_database(dsn)
-    taker = await _token(dsn, "taker", "call_taker")
-    desk = await _token(dsn, "desk", "desk", "police")
-    supervisor = await _token(dsn, "supervisor", "supervisor")
+    taker = await new_user_token(dsn, "taker", "call_taker")
+    desk = await new_user_token(dsn, "desk", "desk", "police")
+    supervisor = await new_user_token(dsn, "supervisor", "supervisor")
     own = settings.model_copy(
         update={"database_url": dsn, "redis_url": sentinel.url, "deadline_watcher": False, "delivery": False}
     )

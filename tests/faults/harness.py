@@ -19,7 +19,6 @@ import asyncpg
 import websockets
 
 from dispatch.db import connect as db_connect
-from dispatch.store.users import add_user
 from tests.api_helpers import ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import free_port
@@ -68,15 +67,6 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-async def make_user(dsn: str, name: str, role: str, agency: str | None = None) -> str:
-    conn = await db_connect(dsn)
-    try:
-        _, token = await add_user(conn, name, role, agency=agency)
-        return token
-    finally:
-        await conn.close()
 
 
 @dataclass

@@ -15,11 +15,10 @@ import pytest
 
 from dispatch.embedded import EmbeddedPostgres
 from dispatch.server import prepare_database
-from tests.api_helpers import ticket_body
+from tests.api_helpers import new_user_token, ticket_body
 from tests.faults.harness import (
     ServerProcess,
     check_nothing_lost,
-    make_user,
     report,
     steady_load,
 )
@@ -54,7 +53,7 @@ async def test_postgres_outage_fails_fast_and_recovers(
     server.start()
     try:
         await server.ready()
-        taker = await make_user(dsn, "taker", "call_taker")
+        taker = await new_user_token(dsn, "taker", "call_taker")
         stop = asyncio.Event()
         load = asyncio.create_task(steady_load([server.base], taker, stop, timeout=5))
         await asyncio.sleep(1.5)

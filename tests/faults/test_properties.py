@@ -18,7 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from websockets.sync.client import connect as ws_connect
 
 from dispatch.lifecycle import derive_ticket_status
-from tests.faults.harness import ServerProcess, make_user
+from tests.api_helpers import new_user_token
+from tests.faults.harness import ServerProcess
 
 AGENCIES = ["police", "transport", "health", "urban", "emergency"]
 ACTIONS = ["acknowledge", "start", "resolve", "return", "transfer", "release"]
@@ -31,7 +32,7 @@ def live_server(fault_dsn: str, fault_redis_url: str, tmp_path: Path) -> Iterato
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(server.ready())
-        admin = loop.run_until_complete(make_user(fault_dsn, "admin", "admin"))
+        admin = loop.run_until_complete(new_user_token(fault_dsn, "admin", "admin"))
         yield server, admin, fault_dsn
     finally:
         loop.close()

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from tests.api_helpers import new_user_token
 from tests.conftest import free_port
-from tests.faults.harness import Observer, ServerProcess, make_user, report, settle_and_check, steady_load
+from tests.faults.harness import Observer, ServerProcess, report, settle_and_check, steady_load
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -56,8 +57,8 @@ async def test_redis_fault_under_load_loses_nothing(fault_dsn: str, tmp_path: Pa
     b.start()
     try:
         await asyncio.gather(a.ready(), b.ready())
-        taker = await make_user(fault_dsn, "taker", "call_taker")
-        supervisor = await make_user(fault_dsn, "sup", "supervisor")
+        taker = await new_user_token(fault_dsn, "taker", "call_taker")
+        supervisor = await new_user_token(fault_dsn, "sup", "supervisor")
         observer = Observer([a.base, b.base], supervisor)
         observer.start()
         stop = asyncio.Event()

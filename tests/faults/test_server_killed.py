@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.faults.harness import Observer, ServerProcess, make_user, report, settle_and_check, steady_load
+from tests.api_helpers import new_user_token
+from tests.faults.harness import Observer, ServerProcess, report, settle_and_check, steady_load
 
 
 async def test_sigkill_mid_load_loses_no_ticket_and_no_event(
@@ -16,8 +17,8 @@ async def test_sigkill_mid_load_loses_no_ticket_and_no_event(
     b.start()
     try:
         await asyncio.gather(a.ready(), b.ready())
-        taker = await make_user(fault_dsn, "taker", "call_taker")
-        supervisor = await make_user(fault_dsn, "sup", "supervisor")
+        taker = await new_user_token(fault_dsn, "taker", "call_taker")
+        supervisor = await new_user_token(fault_dsn, "sup", "supervisor")
         observer = Observer([a.base, b.base], supervisor)
         observer.start()
         stop = asyncio.Event()

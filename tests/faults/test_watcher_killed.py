@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 
 from dispatch.db import connect as db_connect
-from tests.api_helpers import ticket_body
-from tests.faults.harness import ServerProcess, make_user, report
+from tests.api_helpers import new_user_token, ticket_body
+from tests.faults.harness import ServerProcess, report
 
 
 async def _watcher_leader(dsn: str) -> int | None:
@@ -35,7 +35,7 @@ async def test_watcher_leader_killed_mid_deadlines_neither_loses_nor_doubles(
         server.start()
     try:
         await asyncio.gather(*(s.ready() for s in servers))
-        admin = await make_user(fault_dsn, "admin", "admin")
+        admin = await new_user_token(fault_dsn, "admin", "admin")
         headers = {"Authorization": f"Bearer {admin}"}
         async with aiohttp.ClientSession(headers=headers) as http:
             async with http.put(

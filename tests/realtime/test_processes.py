@@ -16,8 +16,7 @@ import pytest
 from dispatch import redis_client
 from dispatch.db import connect as db_connect
 from dispatch.server import prepare_database
-from dispatch.store.users import add_user
-from tests.api_helpers import call, ticket_body
+from tests.api_helpers import call, new_user_token, ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import free_port, other_redis_db
 from tests.ws_helpers import collect_events, connect
@@ -85,15 +84,6 @@ async def cluster(
     group.stop_all()
 
 
-async def _user(dsn: str, name: str, role: str, agency: str | None = None) -> str:
-    conn = await db_connect(dsn)
-    try:
-        _, token = await add_user(conn, name, role, agency=agency)
-        return token
-    finally:
-        await conn.close()
-
-
 async def _relay_leader_pid(dsn: str) -> int | None:
     conn: asyncpg.Connection = await db_connect(dsn)
     try:
@@ -110,8 +100,8 @@ async def _relay_leader_pid(dsn: str) -> int | None:
 async def test_ticket_created_on_one_process_reaches_a_desk_on_another(cluster: Cluster) -> None:
     a, b = cluster.start(), cluster.start()
     await asyncio.gather(cluster.wait_ready(a), cluster.wait_ready(b))
-    taker = await _user(cluster.dsn, "taker", "call_taker")
-    desk = await _user(cluster.dsn, "desk", "desk", "police")
+    taker = await new_user_token(cluster.dsn, "taker", "call_taker")
+    desk = await new_user_token(cluster.dsn, "desk", "desk", "police")
     async with await connect(b, desk) as ws, aiohttp.ClientSession(base_url=a) as http:
         status, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
         assert status == 201
@@ -122,8 +112,8 @@ async def test_ticket_created_on_one_process_reaches_a_desk_on_another(cluster: 
 async def test_event_committed_before_the_publisher_is_killed_still_reaches_the_desk(cluster: Cluster) -> None:
     a, b = cluster.start(), cluster.start()
     await asyncio.gather(cluster.wait_ready(a), cluster.wait_ready(b))
-    taker = await _user(cluster.dsn, "taker", "call_taker")
-    desk = await _user(cluster.dsn, "desk", "desk", "police")
+    taker = await new_user_token(cluster.dsn, "taker", "call_taker")
+    desk = await new_user_token(cluster.dsn, "desk", "desk", "police")
     leader_pid = None
     for _ in range(100):
         leader_pid = await _relay_leader_pid(cluster.dsn)
