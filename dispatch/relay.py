@@ -49,7 +49,6 @@ _NEXT_BATCH = f"""
     )
     SELECT {EVENT_COLUMNS} FROM o JOIN events e ON e.id = o.event_id ORDER BY o.seq
 """
-_MARK = "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL"
 
 
 async def publish_pending(
@@ -65,15 +64,13 @@ async def publish_pending(
     ``unmarked`` are the numbers the previous call published: they are marked published in
     the same statement that numbers the next batch (one round trip less per batch; after a
     crash in between they are published again, and the stream skips them). With
-    ``leftovers`` (after taking over, or after a failed publish), numbered rows not marked
-    published go first, with their numbers.
+    ``leftovers`` (after taking over, or after a failed publish, when nothing is known to be
+    published), numbered rows not marked published go first, with their numbers.
     """
+    assert not (leftovers and unmarked), "leftovers are looked for when nothing is known to be published"
     async with pool.acquire() as conn:
         rows: list[asyncpg.Record] = []
         if leftovers:
-            if unmarked:
-                await conn.execute(_MARK, list(unmarked))
-                unmarked = ()
             rows = await conn.fetch(_PENDING, batch)
         if not rows:
             rows = await conn.fetch(_NEXT_BATCH, batch, list(unmarked))
