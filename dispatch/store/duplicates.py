@@ -88,9 +88,10 @@ async def duplicate_candidates(
     args: list[object] = [exclude_id, window_s, *categories]
     if district is not None:
         args.append(district)
-    if lat is not None and lon is not None:
+    point = lat is not None and lon is not None
+    if point:
         args += [lat, lon]
-    sql = _candidates_sql(len(categories), district is not None, lat is not None and lon is not None, limit)
+    sql = _candidates_sql(len(categories), district is not None, point, limit)
     rows = await conn.fetch(sql, *args)
     rows = list({r["id"]: r for r in rows}.values())  # a ticket both in the district and near the point
     facts = [_facts(r) for r in rows]
