@@ -339,9 +339,13 @@ def sample_machine(server_pid: int) -> MachineSample:
     cpu_line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     jiffies = [int(v) for v in cpu_line[:8]]  # user nice system idle iowait irq softirq steal
     idle = jiffies[3] + jiffies[4]
-    parts = {"server": _process_usage(server_pid)[0], "load generator": 0.0, "postgresql": 0.0, "redis": 0.0}
     own = _stat_fields("self")
-    parts["load generator"] = (int(own[11]) + int(own[12])) / ticks
+    parts = {
+        "server": _process_usage(server_pid)[0],
+        "load generator": (int(own[11]) + int(own[12])) / ticks,
+        "postgresql": 0.0,
+        "redis": 0.0,
+    }
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -502,21 +506,21 @@ def run_bench(
                     )
                     print(json.dumps(figures) if as_json else "\n".join(f"{k:<40}{v}" for k, v in figures.items()))
                     return 0
-                cpu_before, _ = _process_usage(server.pid)
                 machine_before = sample_machine(server.pid)
                 results = asyncio.run(
                     drive(base, taker, desks, tickets=tickets, concurrency=concurrency, rate=rate, progress=True)
                 )
                 machine_after = sample_machine(server.pid)
-                cpu_after, rss = _process_usage(server.pid)
+                _, rss = _process_usage(server.pid)
+                server_cpu = machine_after.parts["server"] - machine_before.parts["server"]
                 duration = max(results.finished - results.started, 1e-9)
                 pgbench = pgbench_insert_rate(resolved.database_url, concurrency)
                 results.server = {
                     "pgbench_insert_per_s": round(pgbench, 1) if pgbench else None,
                     "ratio_to_pgbench": round(results.accepted / duration / pgbench, 4) if pgbench else None,
                     "workers": server_workers,
-                    "cpu_s": round(cpu_after - cpu_before, 2),
-                    "cpu_percent": round(100 * (cpu_after - cpu_before) / duration, 1),
+                    "cpu_s": round(server_cpu, 2),
+                    "cpu_percent": round(100 * server_cpu / duration, 1),
                     "rss_mib": round(rss / 2**20, 1),
                     **cpu_breakdown(machine_before, machine_after, results.accepted),
                 }
