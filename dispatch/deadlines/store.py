@@ -106,10 +106,15 @@ def due_query(step_list: list[Step], policy: EscalationPolicy) -> str:
 
 def next_due_query(step_list: list[Step]) -> str:
     """SQL giving the seconds until the next escalation step is due (negative: overdue
-    already; NULL: nothing pending). One index probe per step and stage."""
+    already; NULL: nothing pending). One index probe per step and stage: an ordered walk of
+    ``assignments_{kind}_watch`` that stops at the first row. Written as ``ORDER BY … LIMIT 1``
+    rather than ``min()``, which PostgreSQL may plan as an aggregate over every open
+    assignment of the stage when its statistics are older than the rows (a busy hour after
+    a quiet one), reading thousands of index entries on every call."""
     probes = [
-        f"""(SELECT min(a.{step.kind}_due) + make_interval(secs => {step.offset!r}) FROM assignments a
-             WHERE {_LIVE[step.kind]} AND a.{step.kind}_stage = {stage})"""
+        f"""(SELECT a.{step.kind}_due + make_interval(secs => {step.offset!r}) FROM assignments a
+             WHERE {_LIVE[step.kind]} AND a.{step.kind}_stage = {stage} AND a.{step.kind}_due IS NOT NULL
+             ORDER BY a.{step.kind}_due LIMIT 1)"""
         for step in step_list
         for stage in _stages(step)
     ]
