@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
+import math
 import os
 import random
 import signal
@@ -178,8 +180,12 @@ async def drive(
     concurrency: int,
     rate: float | None,
     progress: bool,
+    duration: float | None = None,
 ) -> Results:
-    """Create ``tickets`` tickets and measure; desks listen for their assignments."""
+    """Create ``tickets`` tickets, or create for ``duration`` seconds, and measure; desks
+    listen for their assignments."""
+    if duration is not None and rate:
+        tickets = max(1, round(rate * duration))
     with collector_paused():
         results = Results()
         stop = asyncio.Event()
@@ -190,7 +196,7 @@ async def drive(
         if progress and sys.stderr.isatty():
             from tqdm import tqdm
 
-            bar = tqdm(total=tickets, unit="ticket", file=sys.stderr)
+            bar = tqdm(total=None if duration is not None and not rate else tickets, unit="ticket", file=sys.stderr)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
             results.started = time.perf_counter()
             if rate:
@@ -205,13 +211,13 @@ async def drive(
                         bar.update(1)
                 await asyncio.gather(*tasks)
             else:
-                queue: asyncio.Queue[int] = asyncio.Queue()
-                for index in range(tickets):
-                    queue.put_nowait(index)
+                numbers = itertools.count()
+                end = results.started + duration if duration is not None else math.inf
 
                 async def worker() -> None:
-                    while not queue.empty():
-                        index = queue.get_nowait()
+                    while (index := next(numbers)) < tickets or duration is not None:
+                        if time.perf_counter() >= end:
+                            return
                         await _create_one(http, url, call_taker_token, results, index)
                         if bar:
                             bar.update(1)
@@ -451,6 +457,7 @@ def run_bench(
     server_workers: int = 1,
     resume_events: int | None = None,
     fanout_clients: int | None = None,
+    duration: float | None = None,
 ) -> int:
     """Run the benchmark against ``url``, or against a server it starts with the configured settings."""
     from dispatch.runtime import resolved_services
@@ -463,7 +470,14 @@ def run_bench(
             return 2
         results = asyncio.run(
             drive(
-                url, call_taker_token, desk_tokens, tickets=tickets, concurrency=concurrency, rate=rate, progress=True
+                url,
+                call_taker_token,
+                desk_tokens,
+                tickets=tickets,
+                concurrency=concurrency,
+                rate=rate,
+                progress=True,
+                duration=duration,
             )
         )
     else:
@@ -508,7 +522,16 @@ def run_bench(
                     return 0
                 machine_before = sample_machine(server.pid)
                 results = asyncio.run(
-                    drive(base, taker, desks, tickets=tickets, concurrency=concurrency, rate=rate, progress=True)
+                    drive(
+                        base,
+                        taker,
+                        desks,
+                        tickets=tickets,
+                        concurrency=concurrency,
+                        rate=rate,
+                        progress=True,
+                        duration=duration,
+                    )
                 )
                 machine_after = sample_machine(server.pid)
                 _, rss = _process_usage(server.pid)

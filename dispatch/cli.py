@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -230,6 +231,26 @@ def _positive_days(value: str) -> float:
     return days
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number < math.inf:
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return number
+
+
 def cmd_close_resolved(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.store.feedback import close_resolved
 
@@ -330,6 +351,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         server_workers=args.server_workers or (os.cpu_count() or 1),
         resume_events=args.resume,
         fanout_clients=args.clients,
+        duration=args.duration,
     )
 
 
@@ -562,16 +584,28 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--url", help="a running server; without it, bench starts one on the configured database")
     load.add_argument("--call-taker-token", help="with --url: a call-taker token")
     load.add_argument("--desk-token", action="append", metavar="AGENCY=TOKEN", help="with --url: desk tokens")
-    load.add_argument("--tickets", type=int, default=2000, help="how many tickets to create")
-    load.add_argument("--concurrency", type=int, default=32, help="create requests in flight")
-    load.add_argument("--rate", type=float, help="offered rate in tickets/s instead of as fast as possible")
+    amount = load.add_mutually_exclusive_group()
+    amount.add_argument("--tickets", type=_positive_int, default=2000, help="how many tickets to create (default 2000)")
+    amount.add_argument(
+        "--duration", type=_positive_float, metavar="SECONDS", help="instead: create tickets for this many seconds"
+    )
+    load.add_argument("--concurrency", type=_positive_int, default=32, help="create requests in flight")
+    load.add_argument("--rate", type=_positive_float, help="offered rate in tickets/s instead of as fast as possible")
     load.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    load.add_argument("--server-workers", type=int, help="workers of the server bench starts (default: cores)")
     load.add_argument(
-        "--clients", type=int, metavar="N", help="instead: hold N websockets and time one event reaching all"
+        "--server-workers", type=_positive_int, help="workers of the server bench starts (default: cores)"
     )
     load.add_argument(
-        "--resume", type=int, metavar="EVENTS", help="instead: time a desk resuming after EVENTS missed events"
+        "--clients",
+        type=_positive_int,
+        metavar="N",
+        help="instead: hold N websockets and time one event reaching all",
+    )
+    load.add_argument(
+        "--resume",
+        type=_positive_int,
+        metavar="EVENTS",
+        help="instead: time a desk resuming after EVENTS missed events",
     )
     load.set_defaults(func=cmd_bench)
     webhook = sub.add_parser("webhook", help="agency systems that receive assignments by webhook (docs/agencies.md)")

@@ -59,6 +59,33 @@ async def test_bench_creates_delivers_and_reports_cpu_by_part(
     assert 0 <= server["machine_busy_percent"] <= 100
 
 
+async def test_bench_runs_for_a_duration_closed_loop_and_at_a_rate(
+    scratch_databases: Callable[[], Awaitable[str]], redis_url: str, tmp_path: Path
+) -> None:
+    database, redis = await scratch_databases(), other_redis_db(redis_url)
+    closed = await _bench(database, redis, tmp_path, "--duration", "1.5", "--concurrency", "2")
+    assert closed["tickets"] > 0 and closed["errors"] == {}
+    assert 1.5 <= closed["duration_s"] < 10  # the last requests in flight finish after the time is up
+    offered = await _bench(database, redis, tmp_path, "--duration", "1", "--rate", "12", "--concurrency", "4")
+    assert offered["tickets"] == 12 and offered["undelivered"] == 0
+
+
+async def test_bench_refuses_a_load_that_is_not_positive(tmp_path: Path) -> None:
+    for args in (["--duration", "0"], ["--rate", "-5"], ["--concurrency", "0"], ["--tickets", "3", "--duration", "2"]):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dispatch",
+            "bench",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 2, args
+        assert "dispatch bench: error: argument --" in stderr.decode(), stderr
+
+
 async def test_bench_times_fan_out_and_a_resume(
     scratch_databases: Callable[[], Awaitable[str]], redis_url: str, tmp_path: Path
 ) -> None:
