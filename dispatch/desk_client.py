@@ -22,6 +22,8 @@ import aiohttp
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from dispatch.backoff import Backoff
+
 OPEN_STATES = ("dispatched", "acknowledged", "in_progress")
 PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, "P4": 3}
 STATE_NAMES = {
@@ -113,7 +115,7 @@ class DeskConnection:
 
     async def run(self) -> None:
         """Stay connected forever: on any drop, wait a little and resume from the cursor."""
-        backoff = 0.2
+        backoff = Backoff(first=0.2, most=5.0)
         while True:
             try:
                 async with websockets.connect(self._stream_url(), max_size=2**24, open_timeout=10) as ws:
@@ -123,15 +125,14 @@ class DeskConnection:
                         for item in message if isinstance(message, list) else [message]:
                             self._receive(item)
                         self.online = True
-                        backoff = 0.2
+                        backoff.succeeded()
                         self.on_change()
             except (OSError, websockets.WebSocketException, TimeoutError):
                 pass
             self.ws = None
             self.online = False
             self.on_change()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            await backoff.wait()
 
     def _receive(self, item: dict[str, Any]) -> None:
         kind = item.get("type")

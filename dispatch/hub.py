@@ -19,6 +19,7 @@ import structlog
 from aiohttp import WSCloseCode, web
 
 from dispatch import bus
+from dispatch.backoff import Backoff
 from dispatch.encoding import dumps
 from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import events_after
@@ -132,18 +133,17 @@ class Hub:
 
     async def run(self) -> None:
         """Read the all-stream forever, surviving Redis restarts and flushes."""
-        backoff = 0.1
+        backoff = Backoff(first=0.1)
         while True:
             try:
                 if not self.ready.is_set():
                     self.last_seq = await bus.last_seq(self.redis) or 0
                     self.ready.set()
                 entries = await bus.wait_after(self.redis, self.last_seq, block_ms=1000)
-                backoff = 0.1
+                backoff.succeeded()
             except UNAVAILABLE as exc:  # also a Cluster's CLUSTERDOWN: the hub must outlive it
-                log.warning("hub.redis_unavailable", error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                log.warning("hub.redis_unavailable", error=repr(exc), retry_in=backoff.delay)
+                await backoff.wait()
                 continue
             if entries and self.last_seq and entries[0].seq > self.last_seq + 1:
                 await self._check_gap(entries[0].seq)

@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 
 from dispatch import bus
+from dispatch.backoff import Backoff
 from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import EVENT_COLUMNS, build_feed
 
@@ -138,19 +139,18 @@ class Relay:
             await listener.close()
 
     async def _publish_forever(self) -> None:
-        backoff = 0.05
+        backoff = Backoff()
         unmarked: list[int] = []
         leftovers = True  # a previous leader may have stopped between publishing and marking
         while True:
             self.wake.clear()
             try:
                 published = await publish_pending(self.pool, self.client, unmarked=unmarked, leftovers=leftovers)
-                backoff = 0.05
+                backoff.succeeded()
             except UNAVAILABLE as exc:  # also a Cluster's CLUSTERDOWN, which redis-py raises as a ResponseError
-                log.warning("relay.bus_unavailable", error=repr(exc), retry_in=backoff)
+                log.warning("relay.bus_unavailable", error=repr(exc), retry_in=backoff.delay)
                 unmarked, leftovers = [], True
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                await backoff.wait()
                 continue
             # A batch published is marked by the next call, which follows at once.
             unmarked, leftovers = published, False

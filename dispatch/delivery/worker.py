@@ -38,6 +38,7 @@ from tenacity import (
     wait_random,
 )
 
+from dispatch.backoff import Backoff
 from dispatch.bus import agency_stream
 from dispatch.delivery.payload import body_for, delivery_id, wanted_by
 from dispatch.delivery.sender import DeliveryFailed, send
@@ -136,7 +137,7 @@ class WebhookWorker:
         loop = asyncio.get_running_loop()
         next_claim = 0.0
         next_cleanup = loop.time() + CONSUMER_CLEANUP_S
-        backoff = 0.05
+        backoff = Backoff()
         group_ready = False
         while True:
             try:
@@ -168,11 +169,12 @@ class WebhookWorker:
                 for _, entries in response or []:
                     for entry_id, fields in entries:
                         self._accept(entry_id, fields)
-                backoff = 0.05
+                backoff.succeeded()
             except REDIS_DOWN as exc:  # before ResponseError: a Cluster's CLUSTERDOWN is one too
-                log.warning("delivery.redis_unavailable", webhook_id=self.webhook.id, error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                log.warning(
+                    "delivery.redis_unavailable", webhook_id=self.webhook.id, error=repr(exc), retry_in=backoff.delay
+                )
+                await backoff.wait()
                 group_ready = False
             except redis.exceptions.ResponseError as exc:
                 if not is_nogroup(exc):
@@ -371,15 +373,14 @@ class WebhookWorker:
 
     async def _ack(self, item: Item) -> None:
         # Delivered: the acknowledgement must get through, or the event goes out again later.
-        backoff = 0.05
+        backoff = Backoff()
         while True:
             try:
                 await self.client.xack(self.stream, self.group, item.entry_id)
                 return
             except REDIS_DOWN as exc:
                 log.warning("delivery.ack_retry", webhook_id=self.webhook.id, error=repr(exc))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                await backoff.wait()
 
     async def _dead_letter(self, item: Item, error: str, attempts: int) -> None:
         fields: dict[Any, Any] = {
@@ -395,7 +396,7 @@ class WebhookWorker:
             "failed_at": datetime.now(UTC).isoformat(),
             "consumer": self.consumer,
         }
-        backoff = 0.05
+        backoff = Backoff()
         while True:
             try:
                 # One MULTI over two keys: on a Cluster it needs both on one slot, which the
@@ -407,8 +408,7 @@ class WebhookWorker:
                 break
             except REDIS_DOWN as exc:
                 log.warning("delivery.dead_letter_retry", webhook_id=self.webhook.id, error=repr(exc))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                await backoff.wait()
         self.dead_lettered += 1
         log.error(
             "delivery.dead_lettered",
