@@ -212,7 +212,10 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     async def job(conn: Any) -> int:
         count = await purge_closed(conn, older_than_days=args.older_than)
-        print(f"anonymised the callers of {count} ticket(s) closed more than {args.older_than} days ago")
+        print(
+            f"anonymised the callers of {count} ticket(s) closed more than {args.older_than} days ago"
+            " and struck personal numbers out of their text"
+        )
         return 0
 
     return _with_database(settings, job)

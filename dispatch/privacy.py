@@ -7,9 +7,28 @@ the lead agency's desks; assisting agencies, the live feed and logs get masked f
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 import asyncpg
+
+REDACTED: Final = "〔已删除〕"
+# What identifies a person in free text typed by operators or citizens. Each pattern stands
+# alone between non-digits, so ticket numbers, dates, amounts and counts are left as they are.
+_PERSONAL: Final = re.compile(
+    "|".join(
+        (
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",  # e-mail
+            # resident identity card (身份证): region, birth date, serial, check digit
+            r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])",
+            r"(?<![0-9])[0-9]{4}(?:[ -]?[0-9]{4}){3}(?:[ -]?[0-9]{1,3})?(?![0-9])",  # bank card, 16 to 19 digits
+            r"(?<![0-9+])(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])",  # mobile
+            r"(?<![0-9])(?:\+?86[ -]?)?0[1-9][0-9]{1,2}[ -]?[1-9][0-9]{6,7}(?![0-9])",  # landline with area code
+        )
+    )
+)
+# Keys of event data that hold free text (a reason, a resolution, a note, a citizen's comment).
+FREE_TEXT_KEYS: Final = frozenset({"text", "reason", "resolution", "comment", "description"})
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -28,6 +47,20 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 1)
 
 
+def scrub_text(text: str) -> str:
+    """``text`` with phone numbers, identity card and bank card numbers and e-mail addresses
+    replaced by 〔已删除〕."""
+    return _PERSONAL.sub(REDACTED, text)
+
+
+def scrub_event_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Event data with its free-text values scrubbed (a new dict; codes and numbers kept)."""
+    return {
+        key: scrub_text(value) if key in FREE_TEXT_KEYS and isinstance(value, str) else value
+        for key, value in data.items()
+    }
+
+
 def mask_caller(ticket: dict[str, Any]) -> dict[str, Any]:
     """The ticket with its caller masked (a shallow copy; the input is not changed)."""
     caller = ticket.get("caller") or {}
@@ -36,9 +69,10 @@ def mask_caller(ticket: dict[str, Any]) -> dict[str, Any]:
 
 async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int) -> int:
     """Anonymise the callers of tickets closed (or merged, cancelled) more than
-    ``older_than_days`` ago, with their reports, and drop their intake facts (they may hold
-    medical details); statistics keep every other field.
-    Returns how many tickets were anonymised."""
+    ``older_than_days`` ago, with their reports, drop their intake facts (they may hold
+    medical details), and strike personal numbers and addresses out of their free text
+    (descriptions, resolutions, reasons, notes, feedback comments, also in their events);
+    statistics keep every other field. Returns how many tickets were anonymised."""
     async with conn.transaction():
         rows = await conn.fetch(
             """
@@ -54,4 +88,46 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int) -> int
             await conn.execute(
                 "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])", ids
             )
+            for table, ticket_column, columns in _FREE_TEXT:
+                await _scrub_columns(conn, table, ticket_column, columns, ids)
+            await _scrub_events(conn, ids)
     return len(ids)
+
+
+# Tables with free text about a ticket: (table, its ticket id column, the text columns).
+_FREE_TEXT: Final = (
+    ("tickets", "id", ("description", "address")),
+    ("reports", "ticket_id", ("description",)),
+    ("assignments", "ticket_id", ("resolution", "pause_reason", "closed_reason")),
+    ("feedback", "ticket_id", ("comment",)),
+)
+
+
+async def _scrub_columns(
+    conn: asyncpg.Connection, table: str, ticket_column: str, columns: tuple[str, ...], ticket_ids: list[int]
+) -> None:
+    listed = ", ".join(columns)
+    changed = []
+    for row in await conn.fetch(
+        f"SELECT id, {listed} FROM {table} WHERE {ticket_column} = ANY($1::bigint[])", ticket_ids
+    ):
+        texts = [row[c] for c in columns]
+        scrubbed = [scrub_text(t) if t else t for t in texts]
+        if scrubbed != texts:
+            changed.append((row["id"], *scrubbed))
+    if changed:
+        assignments = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
+        await conn.executemany(f"UPDATE {table} SET {assignments} WHERE id = $1", changed)
+
+
+async def _scrub_events(conn: asyncpg.Connection, ticket_ids: list[int]) -> None:
+    # The one rewrite events allow (migration 0005): data only, inside this transaction.
+    await conn.execute("SET LOCAL dispatch.redacting = 'on'")
+    changed = []
+    for row in await conn.fetch("SELECT id, data FROM events WHERE ticket_id = ANY($1::bigint[])", ticket_ids):
+        scrubbed = scrub_event_data(row["data"])
+        if scrubbed != row["data"]:
+            changed.append((row["id"], scrubbed))
+    if changed:
+        await conn.executemany("UPDATE events SET data = $2 WHERE id = $1", changed)
+    await conn.execute("SET LOCAL dispatch.redacting = 'off'")
