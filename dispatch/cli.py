@@ -208,17 +208,26 @@ def cmd_desks_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.privacy import purge_closed
+    from dispatch.redis_client import UNAVAILABLE
+    from dispatch.retention import purge_closed, trim_bus
 
-    async def job(conn: Any) -> int:
+    async def job(conn: Any, client: Any) -> int:
         count = await purge_closed(conn, older_than_days=args.older_than)
         print(
             f"anonymised the callers of {count} ticket(s) closed more than {args.older_than} days ago"
             " and struck personal numbers out of their text"
         )
+        try:
+            removed = await trim_bus(conn, client, older_than_days=args.older_than)
+        except UNAVAILABLE as exc:
+            print(
+                f"dispatch: Redis is unavailable ({exc}); the streams were not trimmed: run it again", file=sys.stderr
+            )
+            return 1
+        print(f"removed {removed} event(s) older than {args.older_than} days from the Redis streams")
         return 0
 
-    return _with_database(settings, job)
+    return _with_database_and_redis(settings, job)
 
 
 def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,15 +2,13 @@
 
 Callers' phone numbers and names are shown in full to call-takers, supervisors, admins and
 the lead agency's desks; assisting agencies, the live feed and logs get masked forms;
-``dispatch purge`` removes them from closed tickets after the retention period.
+``dispatch purge`` (dispatch/retention.py) removes them after the retention period.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Final
-
-import asyncpg
 
 REDACTED: Final = "〔已删除〕"
 # What identifies a person in free text typed by operators or citizens. Each pattern stands
@@ -65,69 +63,3 @@ def mask_caller(ticket: dict[str, Any]) -> dict[str, Any]:
     """The ticket with its caller masked (a shallow copy; the input is not changed)."""
     caller = ticket.get("caller") or {}
     return ticket | {"caller": {"phone": mask_phone(caller.get("phone")), "name": mask_name(caller.get("name"))}}
-
-
-async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int) -> int:
-    """Anonymise the callers of tickets closed (or merged, cancelled) more than
-    ``older_than_days`` ago, with their reports, drop their intake facts (they may hold
-    medical details), and strike personal numbers and addresses out of their free text
-    (descriptions, resolutions, reasons, notes, feedback comments, also in their events);
-    statistics keep every other field. Returns how many tickets were anonymised."""
-    async with conn.transaction():
-        rows = await conn.fetch(
-            """
-            UPDATE tickets SET caller_phone = NULL, caller_name = NULL, facts = '{}', anonymised_at = now()
-            WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled')
-              AND coalesce(closed_at, updated_at) < now() - make_interval(days => $1)
-            RETURNING id
-            """,
-            older_than_days,
-        )
-        ids = [r["id"] for r in rows]
-        if ids:
-            await conn.execute(
-                "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])", ids
-            )
-            for table, ticket_column, columns in _FREE_TEXT:
-                await _scrub_columns(conn, table, ticket_column, columns, ids)
-            await _scrub_events(conn, ids)
-    return len(ids)
-
-
-# Tables with free text about a ticket: (table, its ticket id column, the text columns).
-_FREE_TEXT: Final = (
-    ("tickets", "id", ("description", "address")),
-    ("reports", "ticket_id", ("description",)),
-    ("assignments", "ticket_id", ("resolution", "pause_reason", "closed_reason")),
-    ("feedback", "ticket_id", ("comment",)),
-)
-
-
-async def _scrub_columns(
-    conn: asyncpg.Connection, table: str, ticket_column: str, columns: tuple[str, ...], ticket_ids: list[int]
-) -> None:
-    listed = ", ".join(columns)
-    changed = []
-    for row in await conn.fetch(
-        f"SELECT id, {listed} FROM {table} WHERE {ticket_column} = ANY($1::bigint[])", ticket_ids
-    ):
-        texts = [row[c] for c in columns]
-        scrubbed = [scrub_text(t) if t else t for t in texts]
-        if scrubbed != texts:
-            changed.append((row["id"], *scrubbed))
-    if changed:
-        assignments = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
-        await conn.executemany(f"UPDATE {table} SET {assignments} WHERE id = $1", changed)
-
-
-async def _scrub_events(conn: asyncpg.Connection, ticket_ids: list[int]) -> None:
-    # The one rewrite events allow (migration 0005): data only, inside this transaction.
-    await conn.execute("SET LOCAL dispatch.redacting = 'on'")
-    changed = []
-    for row in await conn.fetch("SELECT id, data FROM events WHERE ticket_id = ANY($1::bigint[])", ticket_ids):
-        scrubbed = scrub_event_data(row["data"])
-        if scrubbed != row["data"]:
-            changed.append((row["id"], scrubbed))
-    if changed:
-        await conn.executemany("UPDATE events SET data = $2 WHERE id = $1", changed)
-    await conn.execute("SET LOCAL dispatch.redacting = 'off'")

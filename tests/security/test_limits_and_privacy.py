@@ -13,7 +13,8 @@ import websockets
 from aiohttp.test_utils import TestServer
 
 from dispatch.app import create_app
-from dispatch.privacy import mask_name, mask_phone, purge_closed
+from dispatch.privacy import mask_name, mask_phone
+from dispatch.retention import purge_closed
 from dispatch.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory, auth

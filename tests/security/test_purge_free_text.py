@@ -1,17 +1,25 @@
 """Retention: ``dispatch purge`` strikes personal numbers out of the free text of tickets past
 retention (descriptions, reports, resolutions, notes, feedback, and their events), and
-nothing else; the events' guard still refuses every other rewrite."""
+nothing else; the events' guard still refuses every other rewrite; events older than the
+period leave the Redis streams."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 
-from dispatch.privacy import REDACTED, purge_closed, scrub_event_data, scrub_text
+from dispatch.bus import ALL_STREAM, agency_stream
+from dispatch.delivery.streams import dead_stream
+from dispatch.privacy import REDACTED, scrub_event_data, scrub_text
+from dispatch.redis_client import RedisClient
+from dispatch.retention import purge_closed, trim_bus
 from tests.api_helpers import call, ticket_body
+from tests.cli_helpers import clean_env, run_dispatch
 from tests.conftest import UserFactory
 
 MOBILE, ID_CARD, BANK_CARD, LANDLINE = "13912345678", "41010219900307123X", "6222021234567890123", "0396-2345678"
@@ -137,3 +145,68 @@ async def test_events_refuse_any_other_rewrite_even_while_redacting(
                 with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                     async with conn.transaction():
                         await conn.execute(statement)
+
+
+async def _published_seqs(pool: asyncpg.Pool, ticket_id: int) -> list[int]:
+    """The cursors of the ticket's events, once the relay has published all of them."""
+    for _ in range(200):
+        rows = await pool.fetch(
+            "SELECT o.seq, o.published_at FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.ticket_id = $1",
+            ticket_id,
+        )
+        if rows and all(r["published_at"] for r in rows):
+            return sorted(r["seq"] for r in rows)
+        await asyncio.sleep(0.05)
+    raise AssertionError("the relay did not publish the ticket's events")
+
+
+async def _ids(redis: RedisClient, stream: str) -> list[str]:
+    return [entry_id for entry_id, _ in await redis.xrange(stream)]
+
+
+async def test_purge_trims_events_older_than_retention_from_the_streams(
+    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool, redis: RedisClient
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, old = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
+    _, new = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
+    old_seqs, new_seqs = await _published_seqs(pool, old["id"]), await _published_seqs(pool, new["id"])
+    await pool.execute(
+        """UPDATE outbox SET created_at = now() - interval '200 days'
+           WHERE event_id IN (SELECT id FROM events WHERE ticket_id = $1)""",
+        old["id"],
+    )
+    long_ago_ms = int((time.time() - 200 * 86400) * 1000)
+    await redis.xadd(dead_stream("police"), {"p": "{}"}, id=f"{long_ago_ms}-0")
+    recent_dead = await redis.xadd(dead_stream("police"), {"p": "{}"})
+
+    async with pool.acquire() as conn:
+        removed = await trim_bus(conn, redis, older_than_days=180)
+
+    remaining = {int(i.split("-")[0]) for i in await _ids(redis, ALL_STREAM)}
+    assert not remaining & set(old_seqs) and set(new_seqs) <= remaining
+    for agency in ("police", "health"):
+        kept = {int(i.split("-")[0]) for i in await _ids(redis, agency_stream(agency))}
+        assert not kept & set(old_seqs) and kept
+    assert await _ids(redis, dead_stream("police")) == [recent_dead]
+    assert removed >= len(old_seqs) + 1
+    async with pool.acquire() as conn:
+        assert await trim_bus(conn, redis, older_than_days=180) == 0  # nothing older is left
+
+
+async def test_purge_command_reports_what_it_did(
+    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool, database_url: str, redis_url: str
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description=f"电话{MOBILE}"))
+    await _published_seqs(pool, ticket["id"])
+    await _closed_long_ago(pool, ticket["id"])
+    env = clean_env(DISPATCH_DATABASE_URL=database_url, DISPATCH_REDIS_URL=redis_url)
+    done = await asyncio.to_thread(run_dispatch, "purge", "--older-than", "180", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines() == [
+        "anonymised the callers of 1 ticket(s) closed more than 180 days ago"
+        " and struck personal numbers out of their text",
+        "removed 0 event(s) older than 180 days from the Redis streams",  # its events are recent
+    ]
+    assert MOBILE not in await _rows_about(pool, ticket["id"])
