@@ -34,7 +34,7 @@ from dispatch.intake import decide
 from dispatch.lifecycle import TicketStatus
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
-from dispatch.store.duplicates import find_duplicates
+from dispatch.store.duplicates import CandidateSearch, duplicate_candidates, rank_duplicates
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -62,6 +62,10 @@ async def create_ticket(request: web.Request) -> web.Response:
     body = await read_model(request, TicketCreate)
     decision = decide(body)
     request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
+    location = body.location
+    search = None
+    if decision.category:
+        search = CandidateSearch.around(decision.category, decision.district, location.lat, location.lon)
     async with request.app[DB].acquire() as conn:
         outcome = await store.create_ticket(
             conn,
@@ -77,12 +81,24 @@ async def create_ticket(request: web.Request) -> web.Response:
             idempotency_key=key,
             request_hash=request_hash,
             facts=body.facts,
+            candidates=search,
         )
         ticket_id, created = outcome.id, outcome.created
         ticket = outcome.ticket or await store.get_ticket(conn, ticket_id, principal, detail=False)
         if ticket["category"]:
-            ticket["duplicates"] = await find_duplicates(
-                conn,
+            # A new ticket's candidates came with it; a replayed one's are read now.
+            candidates = outcome.candidates
+            if candidates is None:
+                candidates = await duplicate_candidates(
+                    conn,
+                    category=ticket["category"],
+                    exclude_id=ticket_id,
+                    district=ticket["location"]["district"],
+                    lat=ticket["location"]["lat"],
+                    lon=ticket["location"]["lon"],
+                )
+            ticket["duplicates"] = rank_duplicates(
+                candidates,
                 exclude_id=ticket_id,
                 category=ticket["category"],
                 text=ticket["description"],

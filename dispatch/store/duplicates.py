@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -20,55 +24,97 @@ FACTS_KEPT = 20_000
 _kept: dict[tuple[int, datetime, str | None], routing.TicketFacts] = {}
 
 
-def _facts(row: asyncpg.Record) -> routing.TicketFacts:
-    key = (row["id"], row["created_at"], row["category"])
+# Candidate rows, whether asyncpg Records or the tuples of an array of anonymous rows, are read
+# by position in this order.
+CANDIDATE_COLUMNS = "id, number, category, description, address, district, lat, lon, created_at"
+Candidate = Sequence[Any]
+
+
+def _facts(row: Candidate) -> routing.TicketFacts:
+    ticket_id, _, category, description, address, district, lat, lon, created_at = row
+    key = (ticket_id, created_at, category)
     facts = _kept.get(key)
     if facts is None:
         if len(_kept) >= FACTS_KEPT:
             del _kept[next(iter(_kept))]  # the oldest kept
         facts = _kept[key] = routing.TicketFacts(
-            id=str(row["id"]),
-            category=row["category"] or "",
-            text=row["description"],
-            address=row["address"],
-            district=row["district"],
-            lat=row["lat"],
-            lon=row["lon"],
-            created_at=row["created_at"],
+            id=str(ticket_id),
+            category=category or "",
+            text=description,
+            address=address,
+            district=district,
+            lat=lat,
+            lon=lon,
+            created_at=created_at,
         )
     return facts
 
 
 @functools.cache
-def _candidates_sql(categories: int, district: bool, point: bool, limit: int) -> str:
+def _candidates_sql(categories: int, district: bool, point: bool, limit: int, first: int, exclude: bool) -> str:
     """The newest open tickets of each related category, for each way of being near (same
     district, inside the box around the point, or anywhere when neither is known), merged
     newest first. Each branch walks an index already in that order (``tickets_open_by_district_category``
     or ``tickets_open_by_category``) and stops after ``limit`` rows, however many tickets a flood
-    has left open: no row is read only to be filtered out. $1 the ticket to leave out, $2 the window in
-    seconds, then one parameter per category, then the district, then the point."""
+    has left open: no row is read only to be filtered out. Parameters from ``$first``: the window
+    in seconds, one per category, the district, the point, then (``exclude``) a ticket to leave out."""
+    numbers = itertools.count(first)
+    window = f"${next(numbers)}"
+    category_params = [f"${next(numbers)}" for _ in range(categories)]
     near: list[str] = []
-    next_param = 3 + categories
     if district:
-        near.append(f"district = ${next_param}")
-        next_param += 1
+        near.append(f"district = ${next(numbers)}")
     if point:
-        y, x = f"${next_param}::float8", f"${next_param + 1}::float8"
+        y, x = f"${next(numbers)}::float8", f"${next(numbers)}::float8"
         near.append(f"lat BETWEEN {y} - {BOX} AND {y} + {BOX} AND lon BETWEEN {x} - {BOX} AND {x} + {BOX}")
     if not near:
         near.append("true")  # nothing known about the place: the finder compares addresses
+    leave_out = f" AND id IS DISTINCT FROM ${next(numbers)}" if exclude else ""
     branches = [
         f"""
-        (SELECT id, number, category, description, address, district, lat, lon, created_at FROM tickets
-         WHERE {place} AND category = ${3 + i}
+        (SELECT {CANDIDATE_COLUMNS} FROM tickets
+         WHERE {place} AND category = {category}
            AND status NOT IN ('closed', 'merged', 'cancelled')
-           AND created_at > now() - make_interval(secs => $2)
-           AND id IS DISTINCT FROM $1
+           AND created_at > now() - make_interval(secs => {window}){leave_out}
          ORDER BY created_at DESC LIMIT {limit})"""
         for place in near
-        for i in range(categories)
+        for category in category_params
     ]
     return f"SELECT * FROM ({' UNION ALL '.join(branches)}) near ORDER BY created_at DESC LIMIT {limit}"
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSearch:
+    """Where the duplicates of a call about ``category`` can be: open tickets of a related
+    category, within the longest window of those categories, in the district or near the point."""
+
+    categories: tuple[str, ...]
+    window_s: float
+    district: str | None
+    point: tuple[float, float] | None
+    limit: int = CANDIDATE_LIMIT
+
+    @classmethod
+    def around(cls, category: str, district: str | None, lat: float | None, lon: float | None) -> CandidateSearch:
+        categories = tuple(sorted(routing.related_categories(category)))
+        window_s = max(routing.window(c).total_seconds() for c in categories)
+        point = (lat, lon) if lat is not None and lon is not None else None
+        return cls(categories, window_s, district, point)
+
+    def sql(self, first: int = 1, *, exclude: bool = False) -> str:
+        """The query, its parameters numbered from ``first`` (see ``args``)."""
+        return _candidates_sql(
+            len(self.categories), self.district is not None, self.point is not None, self.limit, first, exclude
+        )
+
+    def args(self) -> list[object]:
+        """The parameters of ``sql``, without the ticket to leave out."""
+        args: list[object] = [self.window_s, *self.categories]
+        if self.district is not None:
+            args.append(self.district)
+        if self.point is not None:
+            args += list(self.point)
+        return args
 
 
 async def duplicate_candidates(
@@ -79,23 +125,49 @@ async def duplicate_candidates(
     district: str | None,
     lat: float | None,
     lon: float | None,
-    limit: int = CANDIDATE_LIMIT,
-) -> tuple[list[routing.TicketFacts], dict[int, str]]:
-    """Open tickets of a related category, within the longest window of those categories,
-    in the same district or near the point; and their ticket numbers by id."""
-    categories = sorted(routing.related_categories(category))
-    window_s = max(routing.window(c).total_seconds() for c in categories)
-    args: list[object] = [exclude_id, window_s, *categories]
-    if district is not None:
-        args.append(district)
-    point = lat is not None and lon is not None
-    if point:
-        args += [lat, lon]
-    sql = _candidates_sql(len(categories), district is not None, point, limit)
-    rows = await conn.fetch(sql, *args)
-    rows = list({r["id"]: r for r in rows}.values())  # a ticket both in the district and near the point
-    facts = [_facts(r) for r in rows]
-    return facts, {r["id"]: r["number"] for r in rows}
+) -> list[Candidate]:
+    """The candidate rows for a call (see ``CandidateSearch``), leaving out ``exclude_id``."""
+    search = CandidateSearch.around(category, district, lat, lon)
+    return list(await conn.fetch(search.sql(exclude=True), *search.args(), exclude_id))
+
+
+def rank_duplicates(
+    rows: Sequence[Candidate],
+    *,
+    exclude_id: int | None,
+    category: str,
+    text: str,
+    address: str,
+    district: str | None,
+    lat: float | None,
+    lon: float | None,
+    now: datetime,
+) -> list[dict[str, object]]:
+    """The candidates that are probably the same incident, best first, each with a reason."""
+    if not rows:
+        return []
+    by_id = {row[0]: row for row in rows}  # a ticket both in the district and near the point
+    numbers = {ticket_id: row[1] for ticket_id, row in by_id.items()}
+    candidates = [_facts(row) for row in by_id.values()]
+    facts = routing.TicketFacts(
+        id=str(exclude_id or 0),
+        category=category,
+        text=text,
+        address=address,
+        district=district,
+        lat=lat,
+        lon=lon,
+        created_at=now,
+    )
+    return [
+        {
+            "id": int(m.ticket_id),
+            "number": numbers.get(int(m.ticket_id), ""),
+            "score": round(m.score, 3),
+            "reason": m.reason,
+        }
+        for m in routing.find_duplicates(facts, candidates, now)
+    ]
 
 
 async def find_duplicates(
@@ -110,31 +182,19 @@ async def find_duplicates(
     lon: float | None,
     now: datetime,
 ) -> list[dict[str, object]]:
-    """Ranked open tickets that are probably the same incident, each with a reason."""
-    candidates, numbers = await duplicate_candidates(
+    """Ranked open tickets that are probably the same incident, each with a reason. (A new
+    ticket reads its candidates in the statement that creates it: ``store.tickets``.)"""
+    rows = await duplicate_candidates(
         conn, category=category, exclude_id=exclude_id, district=district, lat=lat, lon=lon
     )
-    if not candidates:
-        return []
-    facts = routing.TicketFacts(
-        id=str(exclude_id or 0),
+    return rank_duplicates(
+        rows,
+        exclude_id=exclude_id,
         category=category,
         text=text,
         address=address,
         district=district,
         lat=lat,
         lon=lon,
-        created_at=now,
+        now=now,
     )
-    matches = routing.find_duplicates(facts, candidates, now)
-    if not matches:
-        return []
-    return [
-        {
-            "id": int(m.ticket_id),
-            "number": numbers.get(int(m.ticket_id), ""),
-            "score": round(m.score, 3),
-            "reason": m.reason,
-        }
-        for m in matches
-    ]

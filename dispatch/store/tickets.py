@@ -17,6 +17,7 @@ import asyncpg
 from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES, derive_ticket_status
 from dispatch.store.desks import choose_desks
+from dispatch.store.duplicates import Candidate, CandidateSearch
 from dispatch.store.events import NewEvent, actor_label, append_events
 from dispatch.store.users import Principal
 
@@ -126,10 +127,26 @@ def new_tracking_token() -> str:
 #
 # Agencies and extra events are VALUES rows, not unnest() of arrays: with arrays PostgreSQL
 # estimates a generic plan for 100 rows each and plans the statement anew on every call.
+#
+# With a candidate search, the same statement also reads the open tickets the new one may
+# duplicate (store.duplicates), as they were before it: the hot path is one round trip.
+_BASE_PARAMS = 19  # $1..$16 the ticket, $17 actor label, $18 the events' agencies, $19 ticket.created data
+
+
+def _params(agencies: int, extra_events: int) -> int:
+    """How many parameters the statement has before the candidate search's."""
+    return _BASE_PARAMS + 3 * agencies + 2 * extra_events
+
+
+def _create_statement(agencies: int, extra_events: int, candidates: CandidateSearch | None = None) -> str:
+    search = candidates.sql(_params(agencies, extra_events) + 1) if candidates is not None else None
+    return _create_statement_with(agencies, extra_events, search)
+
+
 @functools.cache
-def _create_statement(agencies: int, extra_events: int) -> str:
+def _create_statement_with(agencies: int, extra_events: int, candidates_sql: str | None) -> str:
     assert agencies >= 1, "a ticket has a lead agency"
-    base = 19  # $1..$16 the ticket, $17 actor label, $18 the events' agencies, $19 ticket.created data
+    base = _BASE_PARAMS
     agency_rows = ", ".join(
         f"(${base + 3 * i + 1}::text, ${base + 3 * i + 2}::text, ${base + 3 * i + 3}::bigint, {i})"
         for i in range(agencies)
@@ -146,6 +163,9 @@ def _create_statement(agencies: int, extra_events: int) -> str:
         if extra_events
         else ""
     )
+    # The candidates' subquery sees the tables as they were before this statement: without the
+    # new ticket, which is not a duplicate of itself.
+    candidates_column = f"ARRAY(SELECT c FROM ({candidates_sql}) c)" if candidates_sql else "NULL::record[]"
     return f"""
     WITH new_ticket AS (
         INSERT INTO tickets AS t (number, tracking_token, channel, caller_phone, caller_name, address, district,
@@ -182,7 +202,8 @@ def _create_statement(agencies: int, extra_events: int) -> str:
     ), queued AS (
         INSERT INTO outbox (event_id) SELECT id FROM new_events
     )
-    SELECT n.t AS ticket, (SELECT array_agg(na.x ORDER BY (na.x).id) FROM new_assignments na) AS assignments
+    SELECT n.t AS ticket, (SELECT array_agg(na.x ORDER BY (na.x).id) FROM new_assignments na) AS assignments,
+           {candidates_column} AS candidates
     FROM new_ticket n
 """
 
@@ -195,6 +216,7 @@ class CreatedTicket:
     id: int
     created: bool
     ticket: dict[str, Any] | None
+    candidates: list[Candidate] | None = None  # when asked for and created: see store.duplicates
 
 
 async def create_ticket(
@@ -213,18 +235,20 @@ async def create_ticket(
     request_hash: bytes | None = None,
     facts: dict[str, dict[str, Any]] | None = None,
     extra_events: Sequence[tuple[str, dict[str, Any]]] = (),
+    candidates: CandidateSearch | None = None,
 ) -> CreatedTicket:
     """Create a ticket with its assignments, events and outbox rows, atomically.
 
     The events are ``ticket.created``, one ``assignment.created`` per agency (lead first), then
     ``extra_events`` (type, data) in order. With an idempotency key already used by this user
     for the same request, the first ticket's id and ``created=False``; the same key with a
-    different request is a conflict.
+    different request is a conflict. With ``candidates``, a created ticket comes with the rows
+    of that search, read in the same statement (``store.duplicates.rank_duplicates`` ranks them).
     """
     desk_ids = await choose_desks(conn, decision.agencies, decision.district)
     roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1)
     row = await conn.fetchrow(
-        _create_statement(len(decision.agencies), len(extra_events)),
+        _create_statement(len(decision.agencies), len(extra_events), candidates),
         new_tracking_token(),
         channel,
         caller_phone,
@@ -256,12 +280,13 @@ async def create_ticket(
             for value in (agency, role, desk)
         ),
         *(value for event in extra_events for value in event),
+        *(candidates.args() if candidates is not None else ()),
     )
     if row is None:
         return CreatedTicket(await _replayed(conn, principal, idempotency_key, request_hash), False, None)
     ticket = _ticket_dict(row["ticket"], principal)
     ticket["assignments"] = [_assignment_dict(a) for a in row["assignments"]]
-    return CreatedTicket(ticket["id"], True, ticket)
+    return CreatedTicket(ticket["id"], True, ticket, row["candidates"])
 
 
 async def _replayed(conn: asyncpg.Connection, principal: Principal, key: str | None, request_hash: bytes | None) -> int:
