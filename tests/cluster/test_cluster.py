@@ -107,3 +107,10 @@ async def test_webhook_delivery_tests_pass_on_the_cluster(
 ) -> None:
     # Consumer groups, XAUTOCLAIM, and the dead-lettering MULTI over two keys of one slot.
     assert_all_passed(*await run_suite(cluster.url, server_dsn, tmp_path, "tests/agencies/test_delivery.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SUITE_TIMEOUT_S + 20)
+async def test_retention_tests_pass_on_the_cluster(cluster: ClusterInfo, server_dsn: str, tmp_path: Path) -> None:
+    # The purge trims the all-stream, every agency's stream and dead letters: keys on several nodes.
+    assert_all_passed(*await run_suite(cluster.url, server_dsn, tmp_path, "tests/security/test_purge_free_text.py"))
