@@ -19,32 +19,46 @@ from dispatch.delivery.streams import dead_stream
 from dispatch.privacy import scrub_event_data, scrub_text
 from dispatch.redis_client import RedisClient
 
+PURGE_BATCH: Final = 500
 
-async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int) -> int:
+
+async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch: int = PURGE_BATCH) -> int:
     """Anonymise the callers of tickets closed (or merged, cancelled) more than
     ``older_than_days`` ago, with their reports, drop their intake facts (they may hold
     medical details), and strike personal numbers and e-mail addresses out of their free text
     (descriptions, resolutions, reasons, notes, feedback comments, also in their events);
-    statistics keep every other field. Returns how many tickets were anonymised."""
-    async with conn.transaction():
-        rows = await conn.fetch(
-            """
-            UPDATE tickets SET caller_phone = NULL, caller_name = NULL, facts = '{}', anonymised_at = now()
-            WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled')
-              AND coalesce(closed_at, updated_at) < now() - make_interval(days => $1)
-            RETURNING id
-            """,
-            older_than_days,
-        )
-        ids = [r["id"] for r in rows]
-        if ids:
-            await conn.execute(
-                "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])", ids
+    statistics keep every other field. ``batch`` tickets a transaction, so a first run over
+    years of tickets neither holds one long transaction nor loses its progress if stopped.
+    Returns how many tickets were anonymised."""
+    total = 0
+    while True:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                """
+                UPDATE tickets SET caller_phone = NULL, caller_name = NULL, facts = '{}', anonymised_at = now()
+                WHERE id IN (
+                    SELECT id FROM tickets
+                    WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled')
+                      AND coalesce(closed_at, updated_at) < now() - make_interval(days => $1)
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """,
+                older_than_days,
+                batch,
             )
-            for table, ticket_column, columns in _FREE_TEXT:
-                await _scrub_columns(conn, table, ticket_column, columns, ids)
-            await _scrub_events(conn, ids)
-    return len(ids)
+            ids = [r["id"] for r in rows]
+            if ids:
+                await conn.execute(
+                    "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])",
+                    ids,
+                )
+                for table, ticket_column, columns in _FREE_TEXT:
+                    await _scrub_columns(conn, table, ticket_column, columns, ids)
+                await _scrub_events(conn, ids)
+        total += len(ids)
+        if len(ids) < batch:
+            return total
 
 
 # Tables with free text about a ticket: (table, its ticket id column, the text columns).

@@ -210,3 +210,19 @@ async def test_purge_command_reports_what_it_did(
         "removed 0 event(s) older than 180 days from the Redis streams",  # its events are recent
     ]
     assert MOBILE not in await _rows_about(pool, ticket["id"])
+
+
+async def test_purge_works_through_a_backlog_in_batches(
+    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    _, taker = await make_user("call_taker")
+    ids = []
+    for _ in range(5):
+        _, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description=f"电话{MOBILE}"))
+        await _closed_long_ago(pool, ticket["id"])
+        ids.append(ticket["id"])
+    async with pool.acquire() as conn:
+        assert await purge_closed(conn, older_than_days=180, batch=2) == 5
+        assert await purge_closed(conn, older_than_days=180, batch=2) == 0
+    for ticket_id in ids:
+        assert MOBILE not in await _rows_about(pool, ticket_id)
