@@ -1,9 +1,11 @@
 """Console sessions: a signed cookie that stands in for the API token in a browser.
 
 The cookie reads ``v1.<user id>.<expiry, unix seconds>.<signature>``; the signature is an
-HMAC-SHA256 of the first three parts keyed with the user's stored token hash. Nothing is
-stored per session, every server process can check any cookie, and rotating or revoking the
-user's token ends all of that user's sessions at once (docs/decisions/0003-console-sessions.md).
+HMAC-SHA256 of the first three parts keyed with the user's stored token hash, and, when the
+servers share ``DISPATCH_SESSION_SECRET``, with that secret too (so that reading the ``users``
+table is not enough to forge a session). Nothing is stored per session, every server process
+can check any cookie, and rotating or revoking the user's token ends all of that user's
+sessions at once (docs/decisions/0003-console-sessions.md).
 
 A request authenticated by the cookie is a browser's: unsafe methods must carry
 ``X-Requested-With: dispatch`` (a header another site cannot make a browser send without a
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from dispatch.app_keys import DB
+from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import Forbidden
 from dispatch.store.sessions import find_session_user
 from dispatch.store.users import Principal
@@ -47,18 +49,24 @@ class SessionClaim:
     signature: bytes
 
 
-def _mac(user_id: int, expires_at: int, token_hash: bytes) -> bytes:
+def _mac(user_id: int, expires_at: int, token_hash: bytes, secret: bytes | None) -> bytes:
     message = b"|".join((_CONTEXT, _VERSION.encode(), str(user_id).encode(), str(expires_at).encode()))
-    return hmac.new(token_hash, message, hashlib.sha256).digest()
+    key = token_hash if secret is None else hmac.new(secret, _CONTEXT + b"|key|" + token_hash, hashlib.sha256).digest()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def _secret(request: web.Request) -> bytes | None:
+    configured = request.app[SETTINGS].session_secret
+    return configured.get_secret_value().encode() if configured is not None else None
 
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def sign_session(user_id: int, token_hash: bytes, expires_at: int) -> str:
+def sign_session(user_id: int, token_hash: bytes, expires_at: int, secret: bytes | None = None) -> str:
     """The cookie value of a session for this user until ``expires_at`` (unix seconds)."""
-    return f"{_VERSION}.{user_id}.{expires_at}.{_b64(_mac(user_id, expires_at, token_hash))}"
+    return f"{_VERSION}.{user_id}.{expires_at}.{_b64(_mac(user_id, expires_at, token_hash, secret))}"
 
 
 def parse_session(value: str) -> SessionClaim | None:
@@ -82,12 +90,15 @@ def parse_session(value: str) -> SessionClaim | None:
     return SessionClaim(int(user_id), int(expires_at), raw)
 
 
-def verify_session(claim: SessionClaim, token_hash: bytes, now: float | None = None) -> bool:
-    """True when the signature is right for this user's token and the session has not ended."""
+def verify_session(
+    claim: SessionClaim, token_hash: bytes, now: float | None = None, secret: bytes | None = None
+) -> bool:
+    """True when the signature is right for this user's token (and the servers' secret) and
+    the session has not ended."""
     current = time.time() if now is None else now
     if claim.expires_at <= current:
         return False
-    return hmac.compare_digest(claim.signature, _mac(claim.user_id, claim.expires_at, token_hash))
+    return hmac.compare_digest(claim.signature, _mac(claim.user_id, claim.expires_at, token_hash, secret))
 
 
 async def session_principal(request: web.Request) -> Principal | None:
@@ -100,7 +111,7 @@ async def session_principal(request: web.Request) -> Principal | None:
     if found is None:
         return None
     principal, token_hash = found
-    return principal if verify_session(claim, token_hash) else None
+    return principal if verify_session(claim, token_hash, secret=_secret(request)) else None
 
 
 def has_session_cookie(request: web.Request) -> bool:
@@ -152,7 +163,7 @@ def start_session(
     """Set the cookie of a session ending at ``expires_at`` on ``response``."""
     response.set_cookie(
         COOKIE_NAME,
-        sign_session(user_id, token_hash, expires_at),
+        sign_session(user_id, token_hash, expires_at, _secret(request)),
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dispatch.errors import ConfigError
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=20, ge=1, le=500)
     shutdown_timeout: float = Field(default=5.0, gt=0, le=120)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="a secret of every server that console session cookies are also signed with; unset: none",
+    )
     # Deadlines and escalation (dispatch/deadlines, docs/operations.md)
     deadline_watcher: bool = Field(default=True, description="run the deadline watcher (one leader at a time)")
     escalation_intervals: Annotated[tuple[float, ...], NoDecode] = Field(
@@ -112,6 +116,17 @@ class Settings(BaseSettings):
     )
     delivery_refresh_s: float = Field(default=5.0, gt=0, le=3600, description="how often webhooks are re-read")
     delivery_concurrency: int = Field(default=32, ge=1, le=10_000, description="events in hand per webhook and process")
+
+    @field_validator("session_secret", mode="before")
+    @classmethod
+    def _session_secret(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            return None
+        if isinstance(value, str) and len(value) < 32:
+            raise ValueError("a session secret is at least 32 characters (for example: openssl rand -hex 32)")
+        return value
 
     @field_validator("public_rate_limit", "public_lookup_failure_limit", "open311_rate_limit", "open311_key_rate_limit")
     @classmethod
@@ -173,5 +188,7 @@ def load_settings(**overrides: object) -> Settings:
             message = error["msg"].removeprefix("Value error, ")
             given = error.get("input")
             shown = f" (got {given!r})" if given is not None and not isinstance(given, dict) else ""
+            if "secret" in name.lower():
+                shown = ""  # never echo a secret into a terminal or a log
             problems.append(f"{name}: {message}{shown}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -4,6 +4,7 @@ the pages' security headers. Plain HTTP against the shared test server."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -12,8 +13,11 @@ import asyncpg
 import pytest
 import websockets
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
+from dispatch.app import create_app
 from dispatch.sessions import COOKIE_NAME, parse_session, sign_session, verify_session
+from dispatch.settings import Settings
 from dispatch.store.users import hash_token, rotate_token
 from tests.api_helpers import call
 from tests.conftest import UserFactory
@@ -242,3 +246,37 @@ async def test_an_unreadable_form_is_a_bad_request(http: aiohttp.ClientSession) 
     async with http.post("/console/session", data=b'{"token": "x"}', headers=headers) as response:
         assert response.status == 400
         assert (await response.json())["error"]["code"] == "malformed_form"
+
+
+def test_a_session_signed_with_the_servers_secret_verifies_only_with_it() -> None:
+    key, secret = hash_token("ms_example"), b"s" * 32
+    claim = parse_session(sign_session(7, key, int(time.time()) + 60, secret))
+    assert claim is not None
+    assert verify_session(claim, key, secret=secret)
+    assert not verify_session(claim, key)  # the token hash alone is not the key
+    assert not verify_session(claim, key, secret=b"t" * 32)
+    unsigned = parse_session(sign_session(7, key, int(time.time()) + 60))
+    assert unsigned is not None and not verify_session(unsigned, key, secret=secret)
+
+
+@pytest.fixture
+async def secret_http(settings: Settings, clean: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """A server whose session cookies are also signed with ``DISPATCH_SESSION_SECRET``."""
+    server = TestServer(create_app(settings.model_copy(update={"session_secret": SecretStr("k" * 40)})), port=0)
+    await server.start_server()
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
+        yield session
+    await server.close()
+
+
+async def test_with_a_server_secret_the_token_hash_alone_cannot_forge_a_session(
+    secret_http: aiohttp.ClientSession, make_user: UserFactory
+) -> None:
+    admin, admin_token = await make_user("admin")
+    _, token = await make_user("call_taker")
+    cookie = await session_cookie(secret_http, token)
+    assert (await call(secret_http, "GET", "/api/v1/me", headers=cookie))[0] == 200
+    # What someone who can read the users table knows: the admin's token hash.
+    forged = sign_session(admin.id, hash_token(admin_token), int(time.time()) + 600)
+    status, _ = await call(secret_http, "GET", "/api/v1/me", headers={"Cookie": f"{COOKIE_NAME}={forged}"})
+    assert status == 401
