@@ -87,6 +87,9 @@ class Results:
     create_latency: list[float] = field(default_factory=list)
     sent_at: dict[int, float] = field(default_factory=dict)
     received_at: dict[int, float] = field(default_factory=dict)
+    # Agencies whose desks listen; a ticket led by another agency has nobody to reach.
+    watched: frozenset[str] = frozenset()
+    unwatched: int = 0
 
     @property
     def delivered(self) -> set[int]:
@@ -107,7 +110,8 @@ class Results:
             "create_latency_ms": percentiles(self.create_latency),
             "delivery_latency_ms": percentiles(self.delivery_latency),
             "delivered": len(self.delivered),
-            "undelivered": self.accepted - len(self.delivered),
+            "undelivered": self.accepted - self.unwatched - len(self.delivered),
+            "unwatched": self.unwatched,
             "errors": dict(self.errors),
             "server": self.server,
         }
@@ -166,9 +170,13 @@ async def _create_one(http: aiohttp.ClientSession, url: str, token: str, results
             payload = orjson.loads(await response.read())
             done = time.perf_counter()
             if response.status == 201:
-                results.sent_at[payload["id"]] = sent
                 results.accepted += 1
                 results.create_latency.append(done - sent)
+                lead = next((a["agency"] for a in payload["assignments"] if a["role"] == "lead"), None)
+                if lead in results.watched:
+                    results.sent_at[payload["id"]] = sent
+                else:
+                    results.unwatched += 1
             else:
                 results.errors[f"http_{response.status}_{payload.get('error', {}).get('code', '')}"] += 1
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -203,7 +211,7 @@ async def drive(
     if duration is not None and rate:
         tickets = max(1, round(rate * duration))
     with collector_paused():
-        results = Results()
+        results = Results(watched=frozenset(desk_tokens))
         stop = asyncio.Event()
         listeners = [asyncio.create_task(_desk_listener(url, token, results, stop)) for token in desk_tokens.values()]
         await asyncio.sleep(0.5)  # the desks are connected before the first ticket
@@ -440,7 +448,8 @@ def format_table(summary: dict[str, Any]) -> str:
         v = summary[key]
         cells = "".join(f"{(v[k] if v[k] is not None else '-'):>9}" for k in ("p50", "p90", "p99", "max"))
         lines.append(f"{label:<20}{cells}")
-    lines.append(f"delivered to desks    {summary['delivered']} (missing {summary['undelivered']})")
+    unwatched = f", {summary['unwatched']} led by agencies with no desk token given" if summary["unwatched"] else ""
+    lines.append(f"delivered to desks    {summary['delivered']} (missing {summary['undelivered']}{unwatched})")
     lines.append(f"errors                {summary['errors'] or 'none'}")
     if summary["server"]:
         s = summary["server"]

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import other_redis_db
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import UserFactory, other_redis_db
 
 
 async def _bench(database_url: str, redis_url: str, data_dir: Path, *args: str) -> dict[str, Any]:
@@ -68,6 +70,24 @@ async def test_bench_runs_for_a_duration_closed_loop_and_at_a_rate(
     assert 1.5 <= closed["duration_s"] < 10  # the last requests in flight finish after the time is up
     offered = await _bench(database, redis, tmp_path, "--duration", "1", "--rate", "12", "--concurrency", "4")
     assert offered["tickets"] == 12 and offered["undelivered"] == 0
+
+
+async def test_bench_drives_a_running_server_and_counts_only_what_its_desks_can_see(
+    server: TestServer, make_user: UserFactory, database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, police = await make_user("desk", agency="police")
+    report = await _bench(
+        database_url,
+        redis_url,
+        tmp_path,
+        *("--url", str(server.make_url("")).rstrip("/"), "--call-taker-token", taker),
+        *("--desk-token", f"police={police}", "--tickets", "20", "--concurrency", "2"),
+    )
+    assert report["tickets"] == 20 and report["errors"] == {}
+    # Tickets led by agencies without a desk here are not counted as lost.
+    assert report["undelivered"] == 0
+    assert report["delivered"] + report["unwatched"] == 20
 
 
 async def test_bench_refuses_a_load_that_is_not_positive(tmp_path: Path) -> None:
