@@ -34,7 +34,7 @@ from dispatch.intake import decide
 from dispatch.lifecycle import TicketStatus
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
-from dispatch.store.duplicates import CandidateSearch, duplicate_candidates, rank_duplicates
+from dispatch.store.duplicates import CandidateSearch, find_duplicates
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -87,18 +87,9 @@ async def create_ticket(request: web.Request) -> web.Response:
         ticket = outcome.ticket or await store.get_ticket(conn, ticket_id, principal, detail=False)
         if ticket["category"]:
             # A new ticket's candidates came with it; a replayed one's are read now.
-            candidates = outcome.candidates
-            if candidates is None:
-                candidates = await duplicate_candidates(
-                    conn,
-                    category=ticket["category"],
-                    exclude_id=ticket_id,
-                    district=ticket["location"]["district"],
-                    lat=ticket["location"]["lat"],
-                    lon=ticket["location"]["lon"],
-                )
-            ticket["duplicates"] = rank_duplicates(
-                candidates,
+            ticket["duplicates"] = await find_duplicates(
+                conn,
+                candidates=outcome.candidates,
                 exclude_id=ticket_id,
                 category=ticket["category"],
                 text=ticket["description"],

@@ -131,8 +131,8 @@ async def duplicate_candidates(
     return list(await conn.fetch(search.sql(exclude=True), *search.args(), exclude_id))
 
 
-def rank_duplicates(
-    rows: Sequence[Candidate],
+async def find_duplicates(
+    conn: asyncpg.Connection | asyncpg.Pool,
     *,
     exclude_id: int | None,
     category: str,
@@ -142,14 +142,20 @@ def rank_duplicates(
     lat: float | None,
     lon: float | None,
     now: datetime,
+    candidates: Sequence[Candidate] | None = None,
 ) -> list[dict[str, object]]:
-    """The candidates that are probably the same incident, best first, each with a reason."""
-    if not rows:
+    """Ranked open tickets that are probably the same incident, each with a reason.
+    ``candidates`` are rows already read (a new ticket reads them in the statement that
+    creates it: ``store.tickets``); without them they are read here."""
+    if candidates is None:
+        candidates = await duplicate_candidates(
+            conn, category=category, exclude_id=exclude_id, district=district, lat=lat, lon=lon
+        )
+    if not candidates:
         return []
-    by_id = {row[0]: row for row in rows}  # a ticket both in the district and near the point
+    by_id = {row[0]: row for row in candidates}  # a ticket both in the district and near the point
     numbers = {ticket_id: row[1] for ticket_id, row in by_id.items()}
-    candidates = [_facts(row) for row in by_id.values()]
-    facts = routing.TicketFacts(
+    call = routing.TicketFacts(
         id=str(exclude_id or 0),
         category=category,
         text=text,
@@ -166,35 +172,5 @@ def rank_duplicates(
             "score": round(m.score, 3),
             "reason": m.reason,
         }
-        for m in routing.find_duplicates(facts, candidates, now)
+        for m in routing.find_duplicates(call, [_facts(row) for row in by_id.values()], now)
     ]
-
-
-async def find_duplicates(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    *,
-    exclude_id: int | None,
-    category: str,
-    text: str,
-    address: str,
-    district: str | None,
-    lat: float | None,
-    lon: float | None,
-    now: datetime,
-) -> list[dict[str, object]]:
-    """Ranked open tickets that are probably the same incident, each with a reason. (A new
-    ticket reads its candidates in the statement that creates it: ``store.tickets``.)"""
-    rows = await duplicate_candidates(
-        conn, category=category, exclude_id=exclude_id, district=district, lat=lat, lon=lon
-    )
-    return rank_duplicates(
-        rows,
-        exclude_id=exclude_id,
-        category=category,
-        text=text,
-        address=address,
-        district=district,
-        lat=lat,
-        lon=lon,
-        now=now,
-    )

@@ -243,7 +243,7 @@ async def create_ticket(
     ``extra_events`` (type, data) in order. With an idempotency key already used by this user
     for the same request, the first ticket's id and ``created=False``; the same key with a
     different request is a conflict. With ``candidates``, a created ticket comes with the rows
-    of that search, read in the same statement (``store.duplicates.rank_duplicates`` ranks them).
+    of that search, read in the same statement (``store.duplicates.find_duplicates`` ranks them).
     """
     desk_ids = await choose_desks(conn, decision.agencies, decision.district)
     roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1)
