@@ -7,8 +7,14 @@ import unicodedata
 
 import phonenumbers
 
-# Control characters except tab and newline; also the Unicode line/paragraph separators and BOM.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# What no accepted text may carry, so that every stored text can be written as JSON, as XML 1.0
+# and into PostgreSQL: control characters except tab and newline (C0, DEL, C1), the Unicode
+# line/paragraph separators and BOM, lone surrogates, and the 66 noncharacters (U+FDD0-U+FDEF
+# and the last two code points of every plane, U+FFFE/U+FFFF among them).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff{_NONCHARACTERS}]")
 
 
 def normalise_phone(raw: str) -> str:
@@ -31,5 +37,10 @@ def normalise_phone(raw: str) -> str:
 
 
 def clean_text(raw: str) -> str:
-    """Text with control characters removed, NFC-normalised and trimmed; any script is kept."""
+    """Text fit for JSON, XML 1.0 and PostgreSQL: NFC-normalised and trimmed, any script kept.
+
+    Removes control characters (tab and newline stay), line/paragraph separators, the BOM,
+    lone surrogates and Unicode noncharacters. This is the one cleaner for every text the
+    service accepts, whatever the channel (REST, Open311, EIDO, consoles).
+    """
     return unicodedata.normalize("NFC", _CONTROL.sub("", raw)).strip()

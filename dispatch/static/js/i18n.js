@@ -257,6 +257,17 @@ export function getLang() {
   return lang;
 }
 
+/**
+ * Adds a console's or a feature's own labels ({key: [zh, en]}), so that each module keeps its
+ * strings beside its code. A key defined twice is a mistake and is reported in the console.
+ */
+export function define(entries) {
+  for (const [key, pair] of Object.entries(entries)) {
+    if (Object.prototype.hasOwnProperty.call(T, key)) console.warn(`i18n: ${key} defined twice`);
+    T[key] = pair;
+  }
+}
+
 export function has(key) {
   return Object.prototype.hasOwnProperty.call(T, key);
 }
