@@ -495,7 +495,8 @@ def _additional_comments(components: Iterable[Any]) -> list[Note]:
         for element in root.iter(f"{{{_COMMENT_NS}}}Comment"):
             text = _str(element.text, MAX_NOTE_LENGTH)
             if text:
-                found.append(Note(f"{component.get('$id', '')}#comment{len(found)}", text, _stamp_of(component)))
+                key = f"{_str(component.get('$id'), 400) or ''}#comment{len(found)}"
+                found.append(Note(key, text, _stamp_of(component)))
     return found
 
 
@@ -678,7 +679,7 @@ def import_incident(document: Mapping[str, Any]) -> Incident:
     calls = [c for c in _list(document.get("callComponent")) if isinstance(c, dict)]
     description, used = _description(incident, notes, calls)
     timeline = [
-        Note(note_id, text, _stamp_of(note))
+        Note(clean_text(note_id)[:500], text, _stamp_of(note))
         for note_id, note in notes.items()
         if note_id not in used and (text := _note_text(note))
     ]
@@ -691,9 +692,7 @@ def import_incident(document: Mapping[str, Any]) -> Incident:
     address = district_name = None
     lat = lon = None
     # Locations by reference are kept as links; the service fetches nothing from outside.
-    references = [
-        loc["locationByReferenceUrl"][:1000] for loc in ordered if isinstance(loc.get("locationByReferenceUrl"), str)
-    ]
+    references = [url for url in (_str(loc.get("locationByReferenceUrl"), 1000) for loc in ordered) if url]
     for location in ordered:
         by_value = location.get("locationByValue")
         found = parse_pidf(by_value) if isinstance(by_value, str) else (None, None, None, None)
