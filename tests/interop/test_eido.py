@@ -184,6 +184,14 @@ async def test_nenas_sample_imports_into_the_call_takers_queue_with_its_callback
     assert [n["text"] for n in notes] == ["This is an example text."]  # the provider's comment block
     assert notes[0]["noted_at"] == "2021-04-30T14:40:00.0-04:00"
 
+    # The queued ticket exports as a valid EIDO too: no category yet, no agency but the centre.
+    _, supervisor = await make_user("supervisor")
+    status, document = await call(http, "GET", f"/api/v1/tickets/{ticket['id']}/eido", supervisor)
+    assert status == 200 and nena_schema.errors(document) == []
+    _registry_values(document)
+    assert document["incidentComponent"]["incidentTypeCommonRegistryText"] == "NCRNONE"
+    assert [a["agencyType"] for a in document["agencyComponent"]] == [["psap"]]
+
 
 def _coded(code: str, number: int) -> dict[str, Any]:
     """A schema-valid EIDO of incident type ``code`` from another centre."""
