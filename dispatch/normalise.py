@@ -44,3 +44,15 @@ def clean_text(raw: str) -> str:
     service accepts, whatever the channel (REST, Open311, EIDO, consoles).
     """
     return unicodedata.normalize("NFC", _CONTROL.sub("", raw)).strip()
+
+
+# Everything XML 1.0 cannot carry (its Char production: tab, newline, carriage return,
+# U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF), noncharacters too.
+_NOT_XML = re.compile(f"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{_NONCHARACTERS}]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` with every character XML 1.0 forbids removed: what the XML writers (Open311,
+    CAP, PIDF-LO) put in a document, so that no stored text can make one unreadable, even text
+    stored before the cleaner removed what it removes now."""
+    return _NOT_XML.sub("", value)

@@ -26,7 +26,8 @@ _PERSONAL: Final = re.compile(
     )
 )
 # Keys of event data that hold free text (a reason, a resolution, a note, a citizen's comment).
-FREE_TEXT_KEYS: Final = frozenset({"text", "reason", "resolution", "comment", "description"})
+# "callbacks": the callback numbers an imported EIDO carried (a list of URIs).
+FREE_TEXT_KEYS: Final = frozenset({"text", "reason", "resolution", "comment", "description", "callbacks"})
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -53,10 +54,17 @@ def scrub_text(text: str) -> str:
 
 def scrub_event_data(data: dict[str, Any]) -> dict[str, Any]:
     """Event data with its free-text values scrubbed (a new dict; codes and numbers kept)."""
-    return {
-        key: scrub_text(value) if key in FREE_TEXT_KEYS and isinstance(value, str) else value
-        for key, value in data.items()
-    }
+
+    def scrub(key: str, value: Any) -> Any:
+        if key not in FREE_TEXT_KEYS:
+            return value
+        if isinstance(value, str):
+            return scrub_text(value)
+        if isinstance(value, list):
+            return [scrub_text(item) if isinstance(item, str) else item for item in value]
+        return value
+
+    return {key: scrub(key, value) for key, value in data.items()}
 
 
 def mask_caller(ticket: dict[str, Any]) -> dict[str, Any]:

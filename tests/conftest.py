@@ -52,6 +52,7 @@ MUTABLE_TABLES = (
     "feedback",
     "reports",
     "assignments",
+    "eido_imports",
     "tickets",
     "webhooks",
     "users",

@@ -214,7 +214,7 @@ async def post_request(request: web.Request) -> web.Response:
     if code is None:
         raise BadRequest("service_code is required; see services.json")
     if code not in agencies.CATEGORIES:
-        raise BadRequest(f"service_code {code!r} not found; see services.json")
+        raise NotFound(f"service_code {code!r} not found; see services.json")  # the spec's 404
     lat = _coordinate(form, "lat", -90, 90)
     lon = _coordinate(form, "long", -180, 180)
     if (lat is None) != (lon is None):
@@ -292,11 +292,13 @@ async def post_request(request: web.Request) -> web.Response:
         )
     log.info("open311.request_filed", ticket_id=ticket_id, service_code=code, partner=principal.name, created=created)
     notice = _notice(row["priority"], row["agency"], row["resolve_due"])
+    # The spec answers service_request_id or token, never both: the ticket exists at once, so
+    # its number. The citizen's tracking token (status page, feedback) goes as tracking_token.
     item = {
         "service_request_id": row["number"],
-        "token": row["tracking_token"],
         "service_notice": notice,
         "account_id": None,
+        "tracking_token": row["tracking_token"],
     }
     return render.respond(
         fmt,
@@ -363,10 +365,11 @@ def _date(request: web.Request, name: str) -> datetime | None:
 
 
 def _list_param(request: web.Request, name: str, *, limit: int) -> list[str] | None:
+    """A comma-separated parameter's values; None when absent or empty (``name=`` is absent)."""
     raw = request.query.get(name)
-    if raw is None:
+    items = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    if not items:
         return None
-    items = [part.strip() for part in raw.split(",") if part.strip()]
     if len(items) > limit:
         raise BadRequest(f"{name} lists more than {limit} values")
     return items

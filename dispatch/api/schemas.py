@@ -56,8 +56,20 @@ AgencyCode = Annotated[
 DistrictCode = Annotated[str, Field(max_length=32), AfterValidator(_district)]
 
 
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    return value
+
+
 def _facts(value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return validate_intake_facts(agencies.AGENCIES, value)
+    # Agency modules check their facts' shapes; every text among them goes through the one cleaner.
+    checked: dict[str, dict[str, Any]] = _cleaned(validate_intake_facts(agencies.AGENCIES, value))
+    return checked
 
 
 # Intake facts keyed by agency code, each checked by its agency module (agencies/, docs/agencies.md).

@@ -11,11 +11,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
 import agencies
 from dispatch.interop.public_text import local_iso, redact
+from dispatch.normalise import xml_text
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 CONTENT_TYPE = "application/cap+xml"
@@ -119,13 +121,20 @@ def warning_for(category: str | None) -> Announcement:
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     element = ET.SubElement(parent, f"{{{CAP_NAMESPACE}}}{tag}")
     if text is not None:
-        element.text = text
+        element.text = xml_text(text)  # nothing XML 1.0 forbids, whatever was stored
     return element
 
 
 def _token(text: str) -> str:
     # identifier and sender: no spaces, commas, '<' or '&' (CAP 1.2, 3.2.1)
     return "".join(ch for ch in text if not ch.isspace() and ch not in ",<&")
+
+
+def _message(ticket: Mapping[str, Any], domain: str, moment: datetime) -> tuple[str, str]:
+    """(sent, identifier) of the message about ``ticket`` as it stood at ``moment``."""
+    sent = local_iso(moment)
+    assert sent is not None
+    return sent, _token(f"{domain}.{ticket['number']}.{int(moment.timestamp() * 1000)}")
 
 
 def render_alert(ticket: Mapping[str, Any], *, domain: str) -> bytes:
@@ -142,17 +151,24 @@ def render_alert(ticket: Mapping[str, Any], *, domain: str) -> bytes:
     place = redact(location.get("address") or "", phone=caller.get("phone"), name=caller.get("name"))
     area_zh = "，".join(p for p in (f"驻马店市{district.name_zh}" if district else "驻马店市", place) if p)
     area_en = ", ".join(p for p in (place, district.name_en if district else None, "Zhumadian") if p)
-    updated = ticket["updated_at"]
-    sent = local_iso(updated)
-    assert sent is not None
+    # The first warning about the ticket is an Alert sent when the ticket was created; what
+    # follows (a change, the all-clear once it is over) is an Update that references it.
+    sender = _token(f"dispatch@{domain}")
+    first_sent, first_id = _message(ticket, domain, ticket["created_at"])
+    sent, identifier = _message(ticket, domain, ticket["updated_at"])
+    original = identifier == first_id and not finished
+    if not original and identifier == first_id:
+        identifier += ".update"  # finished within the millisecond it was created
 
     alert = ET.Element(f"{{{CAP_NAMESPACE}}}alert")
-    _sub(alert, "identifier", _token(f"{domain}.{ticket['number']}.{int(updated.timestamp())}"))
-    _sub(alert, "sender", _token(f"dispatch@{domain}"))
-    _sub(alert, "sent", sent)
+    _sub(alert, "identifier", first_id if original else identifier)
+    _sub(alert, "sender", sender)
+    _sub(alert, "sent", first_sent if original else sent)
     _sub(alert, "status", "Actual")
-    _sub(alert, "msgType", "Alert")
+    _sub(alert, "msgType", "Alert" if original else "Update")
     _sub(alert, "scope", "Public")
+    if not original:
+        _sub(alert, "references", f"{sender},{first_id},{first_sent}")
     _sub(alert, "incidents", _token(ticket["number"]))
     name_zh = category.name_zh if category else "突发事件"
     name_en = category.name_en if category else "Incident"
@@ -161,7 +177,7 @@ def render_alert(ticket: Mapping[str, Any], *, domain: str) -> bytes:
             "zh-CN",
             name_zh,
             f"{name_zh}：{area_zh}" + ("（已处置完毕）" if finished else ""),
-            f"{sent[:16].replace('T', ' ')}，{area_zh}发生{name_zh}。"
+            f"{first_sent[:16].replace('T', ' ')}，{area_zh}发生{name_zh}。"
             + ("现已处置完毕。" if finished else "相关部门正在处置。"),
             warning.advice_zh,
             "驻马店市民生110",
@@ -170,7 +186,7 @@ def render_alert(ticket: Mapping[str, Any], *, domain: str) -> bytes:
             "en-US",
             name_en,
             f"{name_en}: {area_en}" + (" (over)" if finished else ""),
-            f"{name_en} at {area_en}, reported {sent[:16].replace('T', ' ')} (UTC+8). "
+            f"{name_en} at {area_en}, reported {first_sent[:16].replace('T', ' ')} (UTC+8). "
             + ("It has been dealt with." if finished else "The authorities are dealing with it."),
             warning.advice_en,
             "Zhumadian Minsheng 110",

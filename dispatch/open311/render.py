@@ -14,6 +14,8 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from dispatch.normalise import xml_text
+
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
 CONTENT_TYPES: dict[Format, str] = {"json": "application/json", "xml": "text/xml"}
@@ -35,7 +37,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_text(str(value))  # nothing XML 1.0 forbids, whatever was stored
 
 
 def _fill(element: ET.Element, value: Any) -> None:

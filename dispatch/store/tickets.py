@@ -145,12 +145,24 @@ def _create_statement(agencies: int, extra_events: int, candidates: CandidateSea
 
 @functools.cache
 def _create_statement_with(agencies: int, extra_events: int, candidates_sql: str | None) -> str:
-    assert agencies >= 1, "a ticket has a lead agency"
     base = _BASE_PARAMS
     agency_rows = ", ".join(
         f"(${base + 3 * i + 1}::text, ${base + 3 * i + 2}::text, ${base + 3 * i + 3}::bigint, {i})"
         for i in range(agencies)
     )
+    # No agencies: the ticket waits in the call-takers' queue (status new, no assignment).
+    if agencies:
+        assignments_cte = f"""
+        INSERT INTO assignments AS x (ticket_id, agency, desk_id, role, ack_due, resolve_due)
+        SELECT (n.t).id, a.agency, a.desk_id, a.role,
+               now() + make_interval(secs => sl.ack_seconds), now() + make_interval(secs => sl.resolve_seconds)
+        FROM new_ticket n
+        CROSS JOIN (VALUES {agency_rows}) AS a(agency, role, desk_id, ord)
+        {_service_level("$11", "$10")}
+        ORDER BY a.ord
+        RETURNING x"""
+    else:
+        assignments_cte = "SELECT NULL::assignments AS x WHERE false"
     after = base + 3 * agencies
     extra_rows = ", ".join(
         f"(${after + 2 * i + 1}::text, ${after + 2 * i + 2}::jsonb, {i})" for i in range(extra_events)
@@ -173,18 +185,11 @@ def _create_statement_with(agencies: int, extra_events: int, candidates_sql: str
                                   idempotency_key, request_hash, facts)
         VALUES ('MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
                     || lpad(nextval('ticket_number_seq')::text, 6, '0'),
-                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'dispatched', $12, $13, $14, $15, $16)
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {"'dispatched'" if agencies else "'new'"}, $12, $13, $14,
+                $15, $16)
         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING t
-    ), new_assignments AS (
-        INSERT INTO assignments AS x (ticket_id, agency, desk_id, role, ack_due, resolve_due)
-        SELECT (n.t).id, a.agency, a.desk_id, a.role,
-               now() + make_interval(secs => sl.ack_seconds), now() + make_interval(secs => sl.resolve_seconds)
-        FROM new_ticket n
-        CROSS JOIN (VALUES {agency_rows}) AS a(agency, role, desk_id, ord)
-        {_service_level("$11", "$10")}
-        ORDER BY a.ord
-        RETURNING x
+    ), new_assignments AS ({assignments_cte}
     ), new_events AS (
         INSERT INTO events (ticket_id, assignment_id, type, actor_id, actor, agencies, data)
         SELECT e.ticket_id, e.assignment_id, e.type, $13, $17, $18, e.data
@@ -239,6 +244,9 @@ async def create_ticket(
 ) -> CreatedTicket:
     """Create a ticket with its assignments, events and outbox rows, atomically.
 
+    With no agencies in the decision (and no category), the ticket is created in status ``new``
+    with no assignment: it waits in the call-takers' queue.
+
     The events are ``ticket.created``, one ``assignment.created`` per agency (lead first), then
     ``extra_events`` (type, data) in order. With an idempotency key already used by this user
     for the same request, the first ticket's id and ``created=False``; the same key with a
@@ -246,7 +254,7 @@ async def create_ticket(
     of that search, read in the same statement (``store.duplicates.find_duplicates`` ranks them).
     """
     desk_ids = await choose_desks(conn, decision.agencies, decision.district)
-    roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1)
+    roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1) if decision.agencies else []
     row = await conn.fetchrow(
         _create_statement(len(decision.agencies), len(extra_events), candidates),
         new_tracking_token(),
@@ -285,7 +293,7 @@ async def create_ticket(
     if row is None:
         return CreatedTicket(await _replayed(conn, principal, idempotency_key, request_hash), False, None)
     ticket = _ticket_dict(row["ticket"], principal)
-    ticket["assignments"] = [_assignment_dict(a) for a in row["assignments"]]
+    ticket["assignments"] = [_assignment_dict(a) for a in row["assignments"] or []]
     return CreatedTicket(ticket["id"], True, ticket, row["candidates"])
 
 

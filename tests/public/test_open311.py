@@ -209,14 +209,15 @@ async def test_post_request_creates_an_open311_ticket_through_the_normal_routing
 ) -> None:
     key = await partner_key(make_user)
     item = await file_request(http, key)
-    assert set(item) == {"service_request_id", "token", "service_notice", "account_id"}
-    assert re.match(r"^MS\d{8}-\d{6,}$", item["service_request_id"]) and len(item["token"]) >= 16
+    # The spec: service_request_id or token, not both; the citizen's token has its own name.
+    assert set(item) == {"service_request_id", "service_notice", "account_id", "tracking_token"}
+    assert re.match(r"^MS\d{8}-\d{6,}$", item["service_request_id"]) and len(item["tracking_token"]) >= 16
     assert "交通运输" in item["service_notice"]
 
     status, page = await call(http, "GET", "/api/v1/tickets", key)  # a partner sees what it filed
     assert status == 200
     [ticket] = page["items"]
-    assert ticket["number"] == item["service_request_id"] and ticket["tracking_token"] == item["token"]
+    assert ticket["number"] == item["service_request_id"] and ticket["tracking_token"] == item["tracking_token"]
     assert ticket["channel"] == "open311" and ticket["category"] == "transport.accident"
     assert ticket["assignments"][0]["agency"] == "transport" and ticket["assignments"][0]["role"] == "lead"
     assert ticket["caller"] == {"phone": "+8613912345678", "name": "王明"}
@@ -237,7 +238,7 @@ async def test_post_request_answers_in_xml(http: aiohttp.ClientSession, make_use
     root = parse_xml(raw)
     assert root.tag == "service_requests"
     [item] = xml_items(root, "request")
-    assert set(item) == {"service_request_id", "token", "service_notice", "account_id"}
+    assert set(item) == {"service_request_id", "service_notice", "account_id", "tracking_token"}
     assert item["account_id"] is None and (item["service_request_id"] or "").startswith("MS")
 
 
@@ -259,7 +260,7 @@ async def test_post_request_with_address_only_and_no_optional_fields(
         ({}, "api_key", 403, "api_key"),
         ({"api_key": "ms_not-a-real-key"}, None, 403, "api_key"),
         ({}, "service_code", 400, "service_code"),
-        ({"service_code": "transport.teleport"}, None, 400, "service_code"),
+        ({"service_code": "transport.teleport"}, None, 404, "service_code"),  # the spec: not found
         ({"address_string": ""}, "lat", 400, "lat and long"),
         ({"lat": "", "long": "", "address_string": ""}, None, 400, "location"),
         ({"lat": "95"}, None, 400, "lat"),
@@ -394,14 +395,13 @@ async def test_token_resolves_to_the_service_request_id_in_both_formats(
 ) -> None:
     key = await partner_key(make_user)
     filed = await file_request(http, key)
-    status, raw, _ = await fetch(http, "GET", f"/tokens/{filed['token']}.json")
+    token = filed["tracking_token"]
+    status, raw, _ = await fetch(http, "GET", f"/tokens/{token}.json")
     assert status == 200
-    assert parse_json(raw) == [{"service_request_id": filed["service_request_id"], "token": filed["token"]}]
-    status, raw, _ = await fetch(http, "GET", f"/tokens/{filed['token']}.xml")
+    assert parse_json(raw) == [{"service_request_id": filed["service_request_id"], "token": token}]
+    status, raw, _ = await fetch(http, "GET", f"/tokens/{token}.xml")
     assert status == 200
-    assert xml_items(parse_xml(raw), "request") == [
-        {"service_request_id": filed["service_request_id"], "token": filed["token"]}
-    ]
+    assert xml_items(parse_xml(raw), "request") == [{"service_request_id": filed["service_request_id"], "token": token}]
 
 
 async def test_request_filters_id_list_code_status_and_dates(
@@ -444,6 +444,8 @@ async def test_request_filters_id_list_code_status_and_dates(
     assert len(await ids("start_date=2000-01-01T00:00:00+08:00")) == 3  # an unescaped '+' is understood
     assert len(await ids("start_date=2000-01-01")) == 3  # a date alone: midnight, Beijing time
     assert await ids("service_code=no.such") == []
+    # An empty parameter counts as absent (as browsers and form libraries send them).
+    assert await ids("service_request_id=") == await ids("") == await ids("service_code=&status=")
 
     status, raw, _ = await fetch(http, "GET", f"/requests/{numbers['light']}.json")
     assert status == 200
