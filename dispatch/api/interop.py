@@ -148,7 +148,8 @@ async def import_eido(request: web.Request) -> web.Response:
     except eido.EidoError as exc:
         raise ValidationFailed(str(exc), details=[{"field": exc.field, "message": str(exc)}]) from None
     body = _ticket_body(incident)
-    decision = decide(body)
+    # A hand-over cannot be sent back for a category: unrouted, it waits on the 待分派 queue.
+    decision = decide(body, queue_when_unrouted=True)
     # One ticket per incident and importer: a re-sent hand-over finds the first ticket.
     key = None
     if incident.tracking_id:
@@ -183,6 +184,7 @@ async def import_eido(request: web.Request) -> web.Response:
                         ("ticket.note", {"text": n.text, "noted_at": n.noted_at, "source": "eido"})
                         for n in incident.notes
                     ),
+                    *((("ticket.queued", {"cause": "uncategorised"}),) if not decision.agencies else ()),
                 ],
             )
             ticket_id, created = outcome.id, outcome.created
