@@ -163,11 +163,26 @@ function refreshAuto() {
 
 // ----- suggestion ---------------------------------------------------------------------
 
-/** A router's reason with category and agency codes named in the console's language. */
+let namePattern = null; // codes and Chinese names of categories and agencies, longest first
+const nameKinds = new Map();
+
+/** A router's reason with category and agency codes (and, in English, their Chinese names)
+ * named in the console's language. */
 function readableReason(reason) {
-  return reason.replace(/\b[a-z][a-z_]*(?:\.[a-z][a-z_]*)?\b/g, (code) => {
-    if (code.includes(".")) return reference.categories.some((c) => c.code === code) ? nameOf("categories", code) : code;
-    return reference.agencies.some((a) => a.code === code) ? nameOf("agencies", code) : code;
+  if (!namePattern) {
+    for (const kind of ["categories", "agencies"]) {
+      for (const item of reference[kind]) {
+        nameKinds.set(item.code, [kind, item.code]);
+        nameKinds.set(item.name.zh, [kind, item.code]);
+      }
+    }
+    const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const terms = [...nameKinds.keys()].sort((a, b) => b.length - a.length).map(escape);
+    namePattern = new RegExp(terms.join("|"), "g");
+  }
+  return reason.replace(namePattern, (term) => {
+    const [kind, code] = nameKinds.get(term);
+    return nameOf(kind, code);
   });
 }
 
@@ -605,7 +620,7 @@ async function main() {
     if (recorded) $("result-title").textContent = t(`intake.${recorded.kind}.title`);
   });
   document.body.dataset.calls = "0";
-  mountQueue($("queue")).catch(showError);
+  mountQueue($("queue"), { badge: $("queue-badge") }).catch(showError);
   document.body.dataset.ready = "true";
   fields.description.focus();
 }

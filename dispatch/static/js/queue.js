@@ -49,8 +49,12 @@ const QUEUE_EVENTS = new Set([
   "assignment.released",
 ]);
 
-/** Mount the queue panel into ``section`` (an empty <section>); returns {refresh()}. */
-export async function mountQueue(section, { keys = true } = {}) {
+/**
+ * Mount the queue panel into ``section`` (an empty <section>); returns {refresh()}. ``keys``:
+ * Alt+R re-routes the selected item; ``badge``: an element that shows the count wherever the
+ * panel itself is out of sight.
+ */
+export async function mountQueue(section, { keys = true, badge = null } = {}) {
   const reference = await loadReference();
   let items = [];
   let selected = 0;
@@ -68,6 +72,13 @@ export async function mountQueue(section, { keys = true } = {}) {
   section.setAttribute("aria-labelledby", "queue-title");
   section.replaceChildren(el("div", { class: "queue-head" }, heading, " ", count), offline, list, empty, help);
 
+  function renderBadge() {
+    if (!badge) return;
+    badge.hidden = items.length === 0;
+    badge.textContent = t("queue.count", { count: items.length });
+    badge.dataset.returned = String(items.some((item) => item.cause === "returned"));
+  }
+
   function causeTag(item) {
     return el("span", { class: `tag cause-${item.cause}`, text: t(`queue.cause.${item.cause}`) });
   }
@@ -75,6 +86,7 @@ export async function mountQueue(section, { keys = true } = {}) {
   function render() {
     heading.textContent = t("queue.title");
     count.textContent = t("queue.count", { count: items.length });
+    renderBadge();
     offline.textContent = t("queue.offline");
     help.textContent = keys ? t("queue.keys") : "";
     empty.textContent = t("queue.empty");
@@ -259,6 +271,7 @@ export async function mountQueue(section, { keys = true } = {}) {
       else {
         // Keep the open form (and what is typed in it); refresh the rest next time.
         count.textContent = t("queue.count", { count: items.length });
+        renderBadge();
       }
       section.dataset.loaded = "true";
     } catch (failure) {
