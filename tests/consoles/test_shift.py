@@ -199,12 +199,13 @@ async def test_a_call_takers_shift_in_one_page_load(
             item = page.locator("#queue-list li[data-cause=returned]", has_text=calls[RETURNED].number)
             await item.wait_for()
             assert RETURN_REASON in await item.inner_text()
-            await _screenshot(page, artifacts, "intake-queue.png")
+            await _screenshot(page, artifacts, "intake-queue.png", full_page=True)
             # Re-route it: the same category, the district typed by name.
             await item.locator("button.reroute").click()
             await page.fill("#reroute-district", "开发区")
             await page.press("#reroute-district", "Tab")
             assert await page.input_value("#reroute-district") == "经济开发区"
+            await _screenshot(page.locator("#queue"), artifacts, "intake-reroute.png")
             await page.press("#reroute-district", "Enter")
             await item.wait_for(state="detached")
 
@@ -260,7 +261,11 @@ async def test_a_call_takers_shift_in_one_page_load(
     assert in_new == {c.number for c in calls if c.category == "queue"}
 
 
-async def _screenshot(page: Any, artifacts: Path, name: str, *, full_page: bool = False) -> None:
+async def _screenshot(target: Any, artifacts: Path, name: str, *, full_page: bool = False) -> None:
+    """A screenshot of the page (or of one element, given a locator)."""
     path = artifacts / name
-    await page.screenshot(path=str(path), full_page=full_page)
+    if full_page:
+        await target.screenshot(path=str(path), full_page=True)
+    else:
+        await target.screenshot(path=str(path))
     keep_screenshot(path, name)
