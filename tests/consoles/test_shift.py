@@ -205,7 +205,7 @@ async def test_a_call_takers_shift_in_one_page_load(
             await page.fill("#reroute-district", "开发区")
             await page.press("#reroute-district", "Tab")
             assert await page.input_value("#reroute-district") == "经济开发区"
-            await _screenshot(page.locator("#queue"), artifacts, "intake-reroute.png")
+            await _screenshot(page, artifacts, "intake-reroute.png", element="#queue")
             await page.press("#reroute-district", "Enter")
             await item.wait_for(state="detached")
 
@@ -261,11 +261,14 @@ async def test_a_call_takers_shift_in_one_page_load(
     assert in_new == {c.number for c in calls if c.category == "queue"}
 
 
-async def _screenshot(target: Any, artifacts: Path, name: str, *, full_page: bool = False) -> None:
-    """A screenshot of the page (or of one element, given a locator)."""
+async def _screenshot(
+    page: Any, artifacts: Path, name: str, *, element: str | None = None, full_page: bool = False
+) -> None:
+    """A screenshot of the page (or of one element), without the toast over it."""
+    await page.evaluate("document.getElementById('toast').hidden = true")
     path = artifacts / name
-    if full_page:
-        await target.screenshot(path=str(path), full_page=True)
+    if element:
+        await page.locator(element).screenshot(path=str(path))
     else:
-        await target.screenshot(path=str(path))
+        await page.screenshot(path=str(path), full_page=full_page)
     keep_screenshot(path, name)
