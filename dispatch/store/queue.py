@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -210,6 +209,5 @@ async def reroute(
                 for a in created
             ),
         ]
-        agencies: Sequence[str] = [*await ticket_agencies(conn, ticket_id)]
-        await append_events(conn, events, actor=principal, agencies=agencies)
+        await append_events(conn, events, actor=principal, agencies=await ticket_agencies(conn, ticket_id))
     return await get_ticket(conn, ticket_id, principal)
