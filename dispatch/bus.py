@@ -37,6 +37,7 @@ class BusEntry:
     agencies: frozenset[str]
     created_by: int | None
     district: str | None
+    type: str = ""
 
 
 def _fields(event: FeedEvent) -> dict[str, str]:
@@ -45,6 +46,7 @@ def _fields(event: FeedEvent) -> dict[str, str]:
         "a": ",".join(event.agencies),
         "c": str(event.created_by or ""),
         "d": event.district or "",
+        "t": str(event.payload.get("type", "")),
     }
 
 
@@ -56,6 +58,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> BusEntry:
         agencies=frozenset(a for a in fields.get("a", "").split(",") if a),
         created_by=int(fields["c"]) if fields.get("c") else None,
         district=fields.get("d") or None,
+        type=fields.get("t", ""),
     )
 
 

@@ -23,6 +23,7 @@ from dispatch.backoff import Backoff
 from dispatch.encoding import dumps
 from dispatch.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import events_after
+from dispatch.store.queue import QUEUE_EVENT_TYPES
 from dispatch.store.users import Principal
 
 log = structlog.get_logger("dispatch.hub")
@@ -60,7 +61,8 @@ class Subscriber:
 
     def may_see(self, entry: bus.BusEntry) -> bool:
         """Supervisors and admins see everything; a desk its agency's events (optionally only
-        its districts'); call-takers and partners the tickets they created."""
+        its districts'); call-takers and partners the tickets they created, and call-takers
+        also every ticket entering or leaving the 待分派 queue."""
         role = self.principal.role
         if role in ("supervisor", "admin"):
             return True
@@ -68,7 +70,14 @@ class Subscriber:
             if self.principal.agency not in entry.agencies:
                 return False
             return not self.districts or entry.district in self.districts
+        if role == "call_taker" and entry.type in QUEUE_EVENT_TYPES:
+            return True
         return entry.created_by == self.principal.id
+
+    @property
+    def also_types(self) -> frozenset[str]:
+        """Event types seen on every ticket besides the creator's own (call-takers' queue)."""
+        return QUEUE_EVENT_TYPES if self.principal.role == "call_taker" else frozenset()
 
     @property
     def agency_filter(self) -> str | None:
@@ -193,6 +202,7 @@ class Hub:
                         before_seq=first,
                         agency=subscriber.agency_filter,
                         created_by=subscriber.creator_filter,
+                        also_types=subscriber.also_types,
                         limit=REPLAY_BATCH,
                     )
                 visible = [e for e in batch if not subscriber.districts or e.district in subscriber.districts]

@@ -3,11 +3,12 @@ explicit choices win, and what was overridden is recorded to learn from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 
-import agencies
+import agencies as agencies_module
 import routing
 from dispatch.api.schemas import TicketCreate
 from dispatch.classifier import current_model
@@ -39,45 +40,151 @@ def classification_dict(proposal: routing.Classification) -> dict[str, Any]:
     }
 
 
-def decide(body: TicketCreate) -> Decision:
-    """The ticket's category, priority, agencies and district; 422 if nothing can be decided."""
+def decide(body: TicketCreate, *, queue_when_unrouted: bool = False) -> Decision:
+    """The ticket's category, priority, agencies and district; 422 if nothing can be decided.
+
+    With ``body.queue`` the ticket is filed without dispatch (no agencies) and waits on the
+    待分派 queue, with the category given (or none). ``queue_when_unrouted`` (channels that
+    cannot ask anyone, such as EIDO hand-overs) files an uncategorised ticket to the queue
+    instead of refusing it when the classifier is unavailable and no category was given.
+    """
     location = body.location
     district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
     proposal = propose(body.description, location.address, district)
+    if body.queue:
+        return _queued(body.category, body.priority, district, proposal, body)
     category = body.category or (proposal.category if proposal else None)
     if category is None:
+        if queue_when_unrouted:
+            return _queued(None, body.priority, district, proposal, body)
         raise ValidationFailed(
             "no category given and the classifier is unavailable; choose a category",
-            details=[{"field": "category", "message": "required while the classifier is unavailable"}],
+            details=[
+                {
+                    "field": "category",
+                    "message": "required while the classifier is unavailable",
+                    "type": "category_required",
+                }
+            ],
         )
-    if body.priority:
-        priority = body.priority
+    return route(
+        category=category,
+        priority=body.priority,
+        agencies=body.agencies,
+        district=district,
+        proposal=proposal,
+        given_category=body.category,
+    )
+
+
+def route(
+    *,
+    category: str,
+    priority: str | None,
+    agencies: Sequence[str] | None,
+    district: str | None,
+    proposal: routing.Classification | None,
+    given_category: str | None,
+) -> Decision:
+    """A dispatch decision: the choices given win, the proposal fills in what it agrees on.
+
+    Priority: given, else the proposal's when it proposed this category, else the category's
+    default. Agencies: given, else the category's lead and the proposal's assisting agencies.
+    """
+    if priority:
+        chosen_priority = priority
     elif proposal and proposal.category == category:
-        priority = proposal.priority
+        chosen_priority = proposal.priority
     else:
-        priority = agencies.CATEGORIES[category].default_priority
-    if body.agencies:
-        chosen = list(body.agencies)
+        chosen_priority = agencies_module.CATEGORIES[category].default_priority
+    if agencies:
+        chosen = list(agencies)
     else:
-        lead = agencies.CATEGORIES[category].agency
+        lead = agencies_module.CATEGORIES[category].agency
         assisting = [a for a in (proposal.agencies[1:] if proposal else ()) if a != lead]
         chosen = [lead, *assisting]
-    classification: dict[str, Any] | None = None
-    if proposal:
-        overridden = [
-            name
-            for name, given, proposed in (
-                ("category", body.category, proposal.category),
-                ("priority", body.priority, proposal.priority),
-                ("agencies", body.agencies, list(proposal.agencies)),
-            )
-            if given is not None and given != proposed
-        ]
-        classification = {"proposed": classification_dict(proposal), "overridden": overridden}
     return Decision(
         category=category,
-        priority=priority,
+        priority=chosen_priority,
         agencies=chosen,
         district=district,
-        classification=classification,
+        classification=_classification(proposal, given_category, priority, agencies),
+    )
+
+
+def _classification(
+    proposal: routing.Classification | None,
+    category: str | None,
+    priority: str | None,
+    agencies: Sequence[str] | None,
+) -> dict[str, Any] | None:
+    """What the router proposed and which of its proposals a person overrode."""
+    if proposal is None:
+        return None
+    overridden = [
+        name
+        for name, given, proposed in (
+            ("category", category, proposal.category),
+            ("priority", priority, proposal.priority),
+            ("agencies", list(agencies) if agencies else None, list(proposal.agencies)),
+        )
+        if given is not None and given != proposed
+    ]
+    return {"proposed": classification_dict(proposal), "overridden": overridden}
+
+
+def _queued(
+    category: str | None,
+    priority: str | None,
+    district: str | None,
+    proposal: routing.Classification | None,
+    body: TicketCreate,
+) -> Decision:
+    """A ticket filed to the 待分派 queue: no agencies; the priority given, else the
+    category's default, else the proposal's, else P3 (一般) until someone routes it."""
+    if priority:
+        chosen_priority = priority
+    elif category:
+        chosen_priority = agencies_module.CATEGORIES[category].default_priority
+    else:
+        chosen_priority = proposal.priority if proposal else "P3"
+    return Decision(
+        category=category,
+        priority=chosen_priority,
+        agencies=[],
+        district=district,
+        classification=_classification(proposal, category, priority, body.agencies),
+    )
+
+
+def redecide(
+    ticket: dict[str, Any],
+    *,
+    category: str | None,
+    priority: str | None,
+    agencies: Sequence[str] | None,
+    district: str | None,
+) -> Decision:
+    """Decide again for a ticket on the 待分派 queue (``POST /tickets/{id}/reroute``): what is
+    given wins, then the ticket's own category and district, then the router's proposal."""
+    location = ticket["location"]
+    chosen_district = district or location["district"]
+    if chosen_district is None:
+        chosen_district = routing.locate_district(location["address"], None, location["lat"], location["lon"])
+    proposal = propose(ticket["description"], location["address"], chosen_district)
+    chosen_category = category or ticket["category"] or (proposal.category if proposal else None)
+    if chosen_category is None:
+        raise ValidationFailed(
+            "the ticket has no category and the classifier is unavailable; choose a category",
+            details=[{"field": "category", "message": "required", "type": "category_required"}],
+        )
+    # The same category keeps the ticket's priority (perhaps set by a call-taker) unless a new one is given.
+    keep_priority = ticket["priority"] if chosen_category == ticket["category"] else None
+    return route(
+        category=chosen_category,
+        priority=priority or keep_priority,
+        agencies=agencies,
+        district=chosen_district,
+        proposal=proposal,
+        given_category=category,
     )

@@ -1,4 +1,4 @@
-"""What callers say, made uniform: phone numbers to E.164, free text without control characters."""
+"""What callers say, made uniform: phone numbers to one form, free text without control characters."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import phonenumbers
+from phonenumbers import shortnumberinfo
 
 # What no accepted text may carry, so that every stored text can be written as JSON, as XML 1.0
 # and into PostgreSQL: control characters except tab and newline (C0, DEL, C1), the Unicode
@@ -17,23 +18,51 @@ _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff{_NONCHARACTERS}]")
 
 
-def normalise_phone(raw: str) -> str:
-    """A Chinese (or international, with +) phone number as E.164, e.g. ``+8613800000000``.
+# A local number dialled without its area code is a Zhumadian (驻马店) landline: 0396.
+LOCAL_AREA_CODE = "0396"
+_SEPARATORS = re.compile(r"[\s\-().（）]")
 
-    Accepts the ways people write numbers: ``138 0000 0000``, ``+86 13800000000``,
-    ``0086-138-0000-0000``, ``0396-1234567``, ``(0396)2345678``. Raises ValueError for
-    anything that cannot be a subscriber's number (too short, service codes like 110).
+
+def normalise_phone(raw: str) -> str:
+    """A caller's number in one form: E.164 for subscribers, bare digits for service numbers.
+
+    Accepts the ways people write numbers: mobiles ``138 0000 0000``, ``+86 13800000000``,
+    ``0086-138-0000-0000``; landlines with their area code ``0396-1234567``, ``(0396)2345678``,
+    or without it (7 or 8 digits not starting with 0 or 1: a local 0396 number, e.g.
+    ``2345678`` → ``+863962345678``); and short service numbers such as ``12345``, ``95598``
+    or ``10086``, kept as their digits. Raises ValueError for anything that cannot be called
+    back: too short, malformed, or an emergency number (110, 119, 120, 122).
     """
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text or len(text) > 32:
-        raise ValueError("a phone number has 5 to 32 characters")
+        raise ValueError("a phone number has 3 to 32 characters")
+    digits = _SEPARATORS.sub("", text)
+    if digits.isascii() and digits.isdigit():
+        if 3 <= len(digits) <= 6:
+            return _short_number(digits)
+        if len(digits) in (7, 8) and digits[0] not in "01":
+            text = LOCAL_AREA_CODE + digits
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
         raise ValueError("not a phone number") from None
+    # The numbering tables know 0396's numbers as 7 digits; 8-digit local numbers are taken as
+    # given (a new exchange is not refused because the tables are older than it).
+    national = str(number.national_number)
+    if number.country_code == 86 and national.startswith("396") and len(national) == 11:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number (mobile 1xx xxxx xxxx, or area code and number)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _short_number(digits: str) -> str:
+    number = phonenumbers.parse(digits, "CN")
+    if shortnumberinfo.is_emergency_number(digits, "CN"):
+        raise ValueError("an emergency number is not a caller's number")
+    if not shortnumberinfo.is_valid_short_number_for_region(number, "CN"):
+        raise ValueError("not a known service number (e.g. 12345, 95598, 10086)")
+    return digits
 
 
 def clean_text(raw: str) -> str:

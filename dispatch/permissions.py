@@ -20,6 +20,10 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "ticket.report": ("call_taker", "supervisor", "admin"),
     "ticket.merge": ("call_taker", "supervisor", "admin"),
     "ticket.assign": ("call_taker", "desk", "supervisor", "admin"),
+    # The 待分派 queue (docs/api.md): tickets in status new, read and re-routed by the people
+    # who route calls.
+    "queue.read": ("call_taker", "supervisor", "admin"),
+    "ticket.reroute": ("call_taker", "supervisor", "admin"),
     "assignment.move": ("desk", "supervisor", "admin"),
     "classify": ("call_taker", "desk", "supervisor", "admin"),
     "me": ALL_ROLES,

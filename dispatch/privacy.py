@@ -70,4 +70,7 @@ def scrub_event_data(data: dict[str, Any]) -> dict[str, Any]:
 def mask_caller(ticket: dict[str, Any]) -> dict[str, Any]:
     """The ticket with its caller masked (a shallow copy; the input is not changed)."""
     caller = ticket.get("caller") or {}
-    return ticket | {"caller": {"phone": mask_phone(caller.get("phone")), "name": mask_name(caller.get("name"))}}
+    masked = {"phone": mask_phone(caller.get("phone")), "name": mask_name(caller.get("name"))}
+    if "no_phone_reason" in caller:
+        masked["no_phone_reason"] = caller["no_phone_reason"]  # a reason, not personal data
+    return ticket | {"caller": masked}

@@ -137,7 +137,8 @@ def _queue_reason(incident: eido.Incident) -> dict[str, Any]:
     else:
         reason = "incident_type_unmapped"
         text = f"登记类型 {incident.incident_type} 无对应类别，待接警员分类 / no category fits; a call-taker decides"
-    return {"reason": reason, "incident_type": incident.incident_type, "text": text}
+    # The queue's own shape (cause, reason) first, then what the hand-over said.
+    return {"cause": "uncategorised", "reason": text, "code": reason, "incident_type": incident.incident_type}
 
 
 def _decision(incident: eido.Incident, location: Location) -> Decision:

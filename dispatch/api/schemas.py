@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 import agencies
 from agencies.base import facts_json_schema, validate_intake_facts
@@ -15,34 +16,48 @@ from dispatch.normalise import clean_text, normalise_phone
 Channel = Literal["phone", "web", "app", "sms", "open311", "eido"]
 PriorityCode = Literal["P1", "P2", "P3", "P4"]
 Role = Literal["lead", "assist"]
+# Why a caller gave no number to call back: 未显示号码, 拒绝提供, 公用电话, 代他人报.
+NoPhoneReason = Literal["not_shown", "refused", "payphone", "on_behalf"]
+
+# Validation errors the consoles translate carry their own ``type`` in the details (besides
+# pydantic's own: missing, string_too_long, extra_forbidden, literal_error, ...).
 
 
 def _required_text(value: str) -> str:
     if not value:
-        raise ValueError("must not be empty")
+        raise PydanticCustomError("text_empty", "must not be empty")
     return value
 
 
 def _phone(value: str) -> str:
-    return normalise_phone(value)
+    try:
+        return normalise_phone(value)
+    except ValueError as exc:
+        raise PydanticCustomError("phone_invalid", "{reason}", {"reason": str(exc)}) from None
 
 
 def _category(value: str) -> str:
     if value not in agencies.CATEGORIES:
-        raise ValueError(f"unknown category {value!r}; see GET /api/v1/categories")
+        raise PydanticCustomError(
+            "unknown_category", "unknown category {value!r}; see GET /api/v1/categories", {"value": value}
+        )
     return value
 
 
 def _agency(value: str) -> str:
     if value not in agencies.AGENCIES:
-        raise ValueError(f"unknown agency {value!r}; known: {', '.join(agencies.AGENCIES)}")
+        raise PydanticCustomError(
+            "unknown_agency",
+            "unknown agency {value!r}; known: {known}",
+            {"value": value, "known": ", ".join(agencies.AGENCIES)},
+        )
     return value
 
 
 def _district(value: str) -> str:
     district = agencies.find_district(value)
     if district is None:
-        raise ValueError(f"unknown district {value!r}")
+        raise PydanticCustomError("unknown_district", "unknown district {value!r}", {"value": value})
     return district.code
 
 
@@ -87,8 +102,27 @@ class Strict(BaseModel):
 
 
 class Caller(Strict):
-    phone: Phone = Field(description="any Chinese mobile or landline notation; stored as E.164")
+    """Who called. A number to call back, or the reason there is none (never both)."""
+
+    phone: Phone | None = Field(
+        default=None,
+        description="a mobile or landline in any usual notation (a 7-8 digit local number is 0396's), stored as "
+        "E.164; or a short service number such as 12345, kept as its digits",
+    )
     name: Annotated[Text, Field(max_length=100)] | None = None
+    no_phone_reason: NoPhoneReason | None = Field(
+        default=None,
+        description="required without phone: not_shown 未显示号码, refused 拒绝提供, payphone 公用电话, "
+        "on_behalf 代他人报",
+    )
+
+    @model_validator(mode="after")
+    def _phone_or_reason(self) -> Caller:
+        if self.phone is None and self.no_phone_reason is None:
+            raise PydanticCustomError("phone_or_reason", "give phone, or no_phone_reason when there is no number")
+        if self.phone is not None and self.no_phone_reason is not None:
+            raise PydanticCustomError("phone_and_reason", "give phone or no_phone_reason, not both")
+        return self
 
 
 class Location(Strict):
@@ -100,9 +134,9 @@ class Location(Strict):
     @model_validator(mode="after")
     def _coordinates_in_pairs(self) -> Location:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon go together: give both or neither")
+            raise PydanticCustomError("coordinates_pair", "lat and lon go together: give both or neither")
         if not self.address and self.lat is None:
-            raise ValueError("give an address or lat/lon")
+            raise PydanticCustomError("address_required", "give an address or lat/lon")
         return self
 
 
@@ -119,12 +153,17 @@ class TicketCreate(Strict):
     facts: IntakeFactsIn | None = Field(
         default=None, description="extra facts per agency, e.g. {'health': {'breathing': true}}"
     )
+    queue: bool = Field(
+        default=False,
+        description="file the ticket on the 待分派 queue instead of dispatching it (status new, no assignments); "
+        "category is then optional: without one the ticket waits as uncategorised",
+    )
 
     @field_validator("agencies")
     @classmethod
     def _unique_agencies(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and len(set(value)) != len(value):
-            raise ValueError("an agency appears twice")
+            raise PydanticCustomError("agency_twice", "an agency appears twice")
         return value
 
 
@@ -132,6 +171,26 @@ class ReportCreate(Strict):
     description: Annotated[RequiredText, Field(max_length=4000)]
     channel: Channel = "phone"
     caller: Caller | None = None
+
+
+class RerouteRequest(Strict):
+    """Decide again for a ticket on the 待分派 queue and dispatch it; every field is optional."""
+
+    category: CategoryCode | None = Field(default=None, description="default: the ticket's, else the router's")
+    priority: PriorityCode | None = Field(
+        default=None, description="default: the ticket's (same category), else the router's or the category's"
+    )
+    agencies: list[AgencyCode] | None = Field(
+        default=None, min_length=1, max_length=5, description="lead first, then assisting; default: by category"
+    )
+    district: DistrictCode | None = Field(default=None, description="district code or Chinese name")
+
+    @field_validator("agencies")
+    @classmethod
+    def _unique_agencies(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise PydanticCustomError("agency_twice", "an agency appears twice")
+        return value
 
 
 class MergeRequest(Strict):
@@ -201,6 +260,7 @@ class ReportOut(BaseModel):
     description: str
     caller_phone: str | None
     caller_name: str | None
+    no_phone_reason: NoPhoneReason | None = None
     created_at: datetime
     moved_from: int | None
 
@@ -215,6 +275,7 @@ class DuplicateOut(BaseModel):
 class CallerOut(BaseModel):
     phone: str | None
     name: str | None
+    no_phone_reason: NoPhoneReason | None = None
 
 
 class LocationOut(BaseModel):
@@ -250,6 +311,25 @@ class TicketOut(BaseModel):
 
 class TicketPage(BaseModel):
     items: list[TicketOut]
+    next_cursor: str | None
+
+
+QueueCause = Literal["returned", "uncategorised", "released", "other"]
+
+
+class QueueItemOut(BaseModel):
+    ticket: TicketOut
+    cause: QueueCause = Field(
+        description="returned: its lead returned it (退回); released: its lead was released; "
+        "uncategorised: filed without a category; other: filed to the queue on purpose"
+    )
+    reason: str | None = Field(description="the return or release reason")
+    agency: str | None = Field(description="the agency that returned or released it")
+    since: datetime = Field(description="when the ticket entered the queue")
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItemOut]
     next_cursor: str | None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,8 @@ from dispatch.lifecycle import TicketStatus
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
+from dispatch.store.queue import queued_event
+from dispatch.store.tickets import Decision
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -45,6 +48,12 @@ def _idempotency_key(request: web.Request) -> str | None:
     if not key or len(key) > 200 or not key.isprintable():
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters", code="bad_idempotency_key")
     return key
+
+
+def _queued(decision: Decision) -> tuple[str, dict[str, Any]]:
+    """The ``ticket.queued`` event of a ticket filed to the 待分派 queue."""
+    event = queued_event(0, cause="uncategorised" if decision.category is None else "other")
+    return event.type, event.data
 
 
 @describe(
@@ -74,6 +83,7 @@ async def create_ticket(request: web.Request) -> web.Response:
             channel=body.channel,
             caller_phone=body.caller.phone,
             caller_name=body.caller.name,
+            no_phone_reason=body.caller.no_phone_reason,
             address=body.location.address,
             lat=body.location.lat,
             lon=body.location.lon,
@@ -82,6 +92,7 @@ async def create_ticket(request: web.Request) -> web.Response:
             request_hash=request_hash,
             facts=body.facts,
             candidates=search,
+            extra_events=[_queued(decision)] if not decision.agencies else (),
         )
         ticket_id, created = outcome.id, outcome.created
         ticket = outcome.ticket or await store.get_ticket(conn, ticket_id, principal, detail=False)
@@ -183,6 +194,7 @@ async def add_report(request: web.Request) -> web.Response:
             channel=body.channel,
             caller_phone=body.caller.phone if body.caller else None,
             caller_name=body.caller.name if body.caller else None,
+            no_phone_reason=body.caller.no_phone_reason if body.caller else None,
         )
     return json_response(report, status=201, headers={"Location": f"/api/v1/tickets/{ticket_id}"})
 

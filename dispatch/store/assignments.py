@@ -24,6 +24,7 @@ from dispatch.lifecycle import (
     next_state,
 )
 from dispatch.store.events import NewEvent, append_events
+from dispatch.store.queue import Cause, queued_event
 from dispatch.store.tickets import ASSIGNMENT_COLUMNS, insert_assignments, refresh_status, ticket_agencies
 from dispatch.store.users import Principal
 
@@ -182,7 +183,11 @@ async def transition(
                 )
             )
             agencies = [*agencies, target_agency]
-        await refresh_status(conn, ticket["id"], ticket["status"])
+        status = await refresh_status(conn, ticket["id"], ticket["status"])
+        if status == "new" and ticket["status"] != "new" and action in ("return", "release"):
+            # No live lead left: the ticket is back on the 待分派 queue (dispatch.store.queue).
+            cause: Cause = "returned" if action == "return" else "released"
+            events.append(queued_event(ticket["id"], cause=cause, reason=text, agency=assignment["agency"]))
         await append_events(conn, events, actor=principal, agencies=agencies)
     return TransitionResult(dict(updated), ticket["id"], created)
 
@@ -237,18 +242,12 @@ async def add_assignment(
                 f"the ticket already has a live {'lead' if role == 'lead' else agency + ' assignment'}",
                 code="agency_already_assigned" if role == "assist" else "lead_already_assigned",
             ) from None
-        await refresh_status(conn, ticket_id, ticket["status"])
-        await append_events(
-            conn,
-            [
-                NewEvent(
-                    "assignment.created",
-                    ticket_id,
-                    created["id"],
-                    {"agency": agency, "role": role, "reason": reason},
-                )
-            ],
-            actor=principal,
-            agencies=[*agencies, agency],
-        )
+        status = await refresh_status(conn, ticket_id, ticket["status"])
+        events = [
+            NewEvent("assignment.created", ticket_id, created["id"], {"agency": agency, "role": role, "reason": reason})
+        ]
+        if ticket["status"] == "new" and status != "new":
+            # A lead given directly takes the ticket off the 待分派 queue, as a re-route would.
+            events.insert(0, NewEvent("ticket.rerouted", ticket_id, data={"agencies": [agency], "reason": reason}))
+        await append_events(conn, events, actor=principal, agencies=[*agencies, agency])
     return created

@@ -3,7 +3,7 @@ and assignment, in publish order (outbox ``seq``), built for the relay and for r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,10 +98,12 @@ async def events_after(
     before_seq: int | None = None,
     agency: str | None = None,
     created_by: int | None = None,
+    also_types: Collection[str] = (),
     limit: int = 1000,
 ) -> list[FeedEvent]:
     """Published (sequenced) events after ``after_seq`` (and before ``before_seq``), oldest
-    first, optionally only those an agency or a ticket's creator may see."""
+    first, optionally only those an agency or a ticket's creator may see (the creator also
+    every event of ``also_types``)."""
     conditions = ["o.seq > $1"]
     args: list[Any] = [after_seq]
     if before_seq is not None:
@@ -112,7 +114,11 @@ async def events_after(
         conditions.append(f"e.agencies @> ${len(args)}::text[]")
     if created_by is not None:
         args.append(created_by)
-        conditions.append(f"e.ticket_id IN (SELECT id FROM tickets WHERE created_by = ${len(args)})")
+        own = f"e.ticket_id IN (SELECT id FROM tickets WHERE created_by = ${len(args)})"
+        if also_types:
+            args.append(sorted(also_types))
+            own = f"({own} OR e.type = ANY(${len(args)}::text[]))"
+        conditions.append(own)
     args.append(limit)
     rows = await conn.fetch(
         f"""

@@ -22,7 +22,8 @@ from dispatch.store.events import NewEvent, actor_label, append_events
 from dispatch.store.users import Principal
 
 TICKET_COLUMNS = """
-    t.id, t.number, t.tracking_token, t.channel, t.caller_phone, t.caller_name, t.address, t.district,
+    t.id, t.number, t.tracking_token, t.channel, t.caller_phone, t.caller_name, t.caller_no_phone_reason,
+    t.address, t.district,
     t.lat, t.lon, t.description, t.category, t.priority, t.status, t.merged_into, t.classification,
     t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.facts
 """
@@ -130,7 +131,9 @@ def new_tracking_token() -> str:
 #
 # With a candidate search, the same statement also reads the open tickets the new one may
 # duplicate (store.duplicates), as they were before it: the hot path is one round trip.
-_BASE_PARAMS = 19  # $1..$16 the ticket, $17 actor label, $18 the events' agencies, $19 ticket.created data
+# $1..$16 the ticket, $17 actor label, $18 the events' agencies, $19 ticket.created data,
+# $20 why the caller gave no number
+_BASE_PARAMS = 20
 
 
 def _params(agencies: int, extra_events: int) -> int:
@@ -178,15 +181,15 @@ def _create_statement_with(agencies: int, extra_events: int, candidates_sql: str
     # The candidates' subquery sees the tables as they were before this statement: without the
     # new ticket, which is not a duplicate of itself.
     candidates_column = f"ARRAY(SELECT c FROM ({candidates_sql}) c)" if candidates_sql else "NULL::record[]"
+    status = "dispatched" if agencies else "new"
     return f"""
     WITH new_ticket AS (
         INSERT INTO tickets AS t (number, tracking_token, channel, caller_phone, caller_name, address, district,
                                   lat, lon, description, category, priority, status, classification, created_by,
-                                  idempotency_key, request_hash, facts)
+                                  idempotency_key, request_hash, facts, caller_no_phone_reason)
         VALUES ('MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
                     || lpad(nextval('ticket_number_seq')::text, 6, '0'),
-                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {"'dispatched'" if agencies else "'new'"}, $12, $13, $14,
-                $15, $16)
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{status}', $12, $13, $14, $15, $16, $20)
         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING t
     ), new_assignments AS ({assignments_cte}
@@ -241,6 +244,7 @@ async def create_ticket(
     facts: dict[str, dict[str, Any]] | None = None,
     extra_events: Sequence[tuple[str, dict[str, Any]]] = (),
     candidates: CandidateSearch | None = None,
+    no_phone_reason: str | None = None,
 ) -> CreatedTicket:
     """Create a ticket with its assignments, events and outbox rows, atomically.
 
@@ -253,7 +257,7 @@ async def create_ticket(
     different request is a conflict. With ``candidates``, a created ticket comes with the rows
     of that search, read in the same statement (``store.duplicates.find_duplicates`` ranks them).
     """
-    desk_ids = await choose_desks(conn, decision.agencies, decision.district)
+    desk_ids = await choose_desks(conn, decision.agencies, decision.district) if decision.agencies else []
     roles = ["lead"] + ["assist"] * (len(decision.agencies) - 1) if decision.agencies else []
     row = await conn.fetchrow(
         _create_statement(len(decision.agencies), len(extra_events), candidates),
@@ -282,6 +286,7 @@ async def create_ticket(
             "agencies": list(decision.agencies),
             "district": decision.district,
         },
+        no_phone_reason,
         *(
             value
             for agency, role, desk in zip(decision.agencies, roles, desk_ids, strict=True)
@@ -293,7 +298,7 @@ async def create_ticket(
     if row is None:
         return CreatedTicket(await _replayed(conn, principal, idempotency_key, request_hash), False, None)
     ticket = _ticket_dict(row["ticket"], principal)
-    ticket["assignments"] = [_assignment_dict(a) for a in row["assignments"] or []]
+    ticket["assignments"] = [_assignment_dict(a) for a in row["assignments"] or ()]
     return CreatedTicket(ticket["id"], True, ticket, row["candidates"])
 
 
@@ -333,6 +338,13 @@ def visibility_clause(principal: Principal, param: int) -> tuple[str, list[Any]]
     return f"t.created_by = ${param}", [principal.id]
 
 
+def _caller(row: asyncpg.Record) -> dict[str, Any]:
+    caller = {"phone": row["caller_phone"], "name": row["caller_name"]}
+    if row["caller_no_phone_reason"]:
+        caller["no_phone_reason"] = row["caller_no_phone_reason"]  # only when there is no number
+    return caller
+
+
 def _ticket_dict(row: asyncpg.Record, principal: Principal | None) -> dict[str, Any]:
     show_token = principal is None or principal.role in TOKEN_READERS
     return {
@@ -344,7 +356,7 @@ def _ticket_dict(row: asyncpg.Record, principal: Principal | None) -> dict[str, 
         "priority": row["priority"],
         "channel": row["channel"],
         "description": row["description"],
-        "caller": {"phone": row["caller_phone"], "name": row["caller_name"]},
+        "caller": _caller(row),
         "location": {
             "address": row["address"],
             "district": row["district"],
@@ -396,7 +408,8 @@ async def get_ticket(
     ticket["assignments"] = (await _assignments_by_ticket(conn, [ticket_id]))[ticket_id]
     if detail:
         reports = await conn.fetch(
-            """SELECT id, channel, description, caller_phone, caller_name, created_at, moved_from
+            """SELECT id, channel, description, caller_phone, caller_name, caller_no_phone_reason AS no_phone_reason,
+                      created_at, moved_from
                FROM reports WHERE ticket_id = $1 ORDER BY id""",
             ticket_id,
         )
@@ -515,6 +528,7 @@ async def add_report(
     channel: str,
     caller_phone: str | None,
     caller_name: str | None,
+    no_phone_reason: str | None = None,
 ) -> dict[str, Any]:
     """Attach a further call about the same incident to an open ticket."""
     async with conn.transaction():
@@ -527,9 +541,11 @@ async def add_report(
             )
         report = await conn.fetchrow(
             """
-            INSERT INTO reports (ticket_id, channel, caller_phone, caller_name, description, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            RETURNING id, channel, description, caller_phone, caller_name, created_at, moved_from
+            INSERT INTO reports (ticket_id, channel, caller_phone, caller_name, description, created_by,
+                                 caller_no_phone_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            RETURNING id, channel, description, caller_phone, caller_name, caller_no_phone_reason AS no_phone_reason,
+                      created_at, moved_from
             """,
             ticket_id,
             channel,
@@ -537,6 +553,7 @@ async def add_report(
             caller_name,
             description,
             principal.id,
+            no_phone_reason,
         )
         await conn.execute("UPDATE tickets SET updated_at = now() WHERE id = $1", ticket_id)
         await append_events(
@@ -580,9 +597,10 @@ async def merge_tickets(conn: asyncpg.Connection, duplicate_id: int, into_id: in
         )
         await conn.execute(
             """
-            INSERT INTO reports (ticket_id, channel, caller_phone, caller_name, description, created_by,
-                                 created_at, moved_from)
-            SELECT $2, channel, caller_phone, caller_name, description, created_by, created_at, id
+            INSERT INTO reports (ticket_id, channel, caller_phone, caller_name, caller_no_phone_reason, description,
+                                 created_by, created_at, moved_from)
+            SELECT $2, channel, caller_phone, caller_name, caller_no_phone_reason, description, created_by,
+                   created_at, id
             FROM tickets WHERE id = $1
             """,
             duplicate_id,

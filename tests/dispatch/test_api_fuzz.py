@@ -22,7 +22,13 @@ async def test_openapi_document_describes_every_api_route(http: aiohttp.ClientSe
     status, document = await call(http, "GET", "/api/v1/openapi.json")
     assert status == 200
     assert document["openapi"].startswith("3.1")
-    for path in ("/api/v1/tickets", "/api/v1/tickets/{id}", "/api/v1/assignments/{id}/acknowledge"):
+    for path in (
+        "/api/v1/tickets",
+        "/api/v1/tickets/{id}",
+        "/api/v1/assignments/{id}/acknowledge",
+        "/api/v1/queue",
+        "/api/v1/tickets/{id}/reroute",
+    ):
         assert path in document["paths"]
     create = document["paths"]["/api/v1/tickets"]["post"]
     assert set(create["responses"]) >= {"201", "401", "403", "422"}
@@ -35,6 +41,7 @@ async def test_fuzzing_finds_no_server_error_and_no_response_outside_the_schema(
     _, taker = await make_user("call_taker")
     for _ in range(3):  # some real ids for the path parameters to hit
         await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
+        await call(http, "POST", "/api/v1/tickets", taker, ticket_body(queue=True, category=None))
     base = str(server.make_url("/")).rstrip("/")
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),

@@ -19,7 +19,8 @@ async def _setup(http: aiohttp.ClientSession, make_user: UserFactory) -> dict[st
     _, taker = await make_user("call_taker")
     _, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
     _, other = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description="另一起打架"))
-    return {"ticket": ticket, "other": other, "lead": ticket["assignments"][0]["id"]}
+    _, queued = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description="说不清的事", queue=True))
+    return {"ticket": ticket, "other": other, "queued": queued, "lead": ticket["assignments"][0]["id"]}
 
 
 async def _create(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
@@ -128,7 +129,18 @@ async def _replay_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dic
     return (await call(http, "POST", "/api/v1/deliveries/dead/replay", token, {"all": True}))[0]
 
 
+async def _read_queue(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/queue", token))[0]
+
+
+async def _reroute(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    path = f"/api/v1/tickets/{ctx['queued']['id']}/reroute"
+    return (await call(http, "POST", path, token, {"category": "police.dispute"}))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "queue.read": _read_queue,
+    "ticket.reroute": _reroute,
     "desk.read": _read_desks,
     "desk.write": _write_desk,
     "stream": _stream,

@@ -60,7 +60,7 @@ async def test_illegal_transition_is_409_and_changes_nothing(
         ({"channel": "fax"}, "channel"),
         ({"caller": {"phone": "12"}}, "caller.phone"),
         ({"caller": {"phone": "110"}}, "caller.phone"),
-        ({"caller": {}}, "caller.phone"),
+        ({"caller": {}}, "caller"),  # neither a number nor why there is none
         ({"location": {"address": "x", "lat": 91, "lon": 10}}, "location.lat"),
         ({"location": {"address": "x", "lat": 33.0}}, "location"),
         ({"location": {"address": ""}}, "location"),

@@ -173,7 +173,7 @@ async def test_nenas_sample_imports_into_the_call_takers_queue_with_its_callback
     # No incident component, so no incident type: no category is guessed.
     assert ticket["status"] == "new" and ticket["category"] is None and ticket["assignments"] == []
     [queued] = [e for e in ticket["timeline"] if e["type"] == "ticket.queued"]
-    assert queued["data"]["reason"] == "incident_type_missing"
+    assert queued["data"]["code"] == "incident_type_missing"
     [imported] = [e for e in ticket["timeline"] if e["type"] == "ticket.imported"]
     assert imported["data"]["incident_tracking_id"] == sample["$id"]
     assert imported["data"]["callbacks"] == ["sip:8195551212@osp.com", "tel:8195551212"]
@@ -294,7 +294,7 @@ async def test_registry_coded_incidents_map_as_documented(http: aiohttp.ClientSe
         assert status == 201, ticket
         assert (ticket["status"], ticket["category"], ticket["assignments"]) == ("new", None, [])
         [queued] = [e for e in ticket["timeline"] if e["type"] == "ticket.queued"]
-        assert queued["data"]["reason"] == reason and queued["data"]["incident_type"] == code
+        assert queued["data"]["code"] == reason and queued["data"]["incident_type"] == code
 
 
 def test_the_documented_table_covers_the_whole_registry() -> None:

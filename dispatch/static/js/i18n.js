@@ -235,6 +235,8 @@ const T = {
   "event.assignment.note": ["备注", "note"],
   "event.ticket.report_added": ["补充反映", "further report"],
   "event.ticket.merged": ["合并", "merged"],
+  "event.ticket.queued": ["转待分派", "to the queue"],
+  "event.ticket.rerouted": ["重新分派", "re-routed"],
   "event.ticket.escalated": ["督办", "escalated"],
   "event.ticket.reminder": ["催办", "reminder"],
   "event.ticket.feedback": ["群众评价", "citizen's feedback"],

@@ -1,19 +1,69 @@
-// Call-taker console: a form tuned for speed while on the phone. The router's suggestion
-// appears as the call-taker types (POST /api/v1/classify, debounced) and can be overridden
-// from the keyboard; likely duplicates and the caller's earlier tickets appear beside it.
+// Call-taker console: a form tuned for speed while on the phone, for a whole shift in one page
+// load. The router's suggestion appears as the call-taker types (POST /api/v1/classify,
+// debounced) and can be overridden from the keyboard; likely duplicates and the caller's
+// earlier tickets appear beside it, and the 待分派 queue below (js/queue.js). 新来电 clears
+// everything a call left behind, and the next call gets a fresh Idempotency-Key.
 
 import { ApiError, get, post, randomKey } from "./api.js";
-import { formatDateTime, listJoin, paren, t } from "./i18n.js";
+import { districtInput } from "./districts.js";
+import { detailText, errorText } from "./errors.js";
+import { define, formatDateTime, listJoin, paren, t } from "./i18n.js";
+import { mountQueue } from "./queue.js";
 import { announce, el, fillSelect, loadReference, nameOf, priorityLabel, showError, startShell } from "./shell.js";
+
+define({
+  "intake.phone.hint": [
+    "手机、座机（本地号码可不加 0396）或 12345 等服务号码",
+    "Mobile, landline (a local number needs no 0396) or a service number such as 12345",
+  ],
+  "intake.nophone": ["无号码原因", "No number because"],
+  "intake.nophone.none": ["（有号码）", "(number given)"],
+  "intake.nophone.not_shown": ["未显示号码", "number not shown"],
+  "intake.nophone.refused": ["拒绝提供", "caller refused"],
+  "intake.nophone.payphone": ["公用电话", "payphone"],
+  "intake.nophone.on_behalf": ["代他人报", "calling for someone else"],
+  "intake.district.placeholder": ["自动（可输入名称）", "Automatic (type a name)"],
+  "intake.queue.option": ["不确定：转待分派（暂不派单）", "Unsure: file to the queue (no dispatch yet)"],
+  "intake.created.title": ["工单已创建，请向来电人读出：", "Ticket created. Read this out to the caller:"],
+  "intake.attached.title": ["已并入已有工单，请向来电人读出：", "Attached to an existing ticket. Read this out to the caller:"],
+  "intake.queued.title": ["已登记，转待分派（暂未派单），请向来电人读出：", "Recorded and filed to the queue (not dispatched yet). Read this out:"],
+  "intake.queued": ["已转待分派：{number}", "Filed to the queue: {number}"],
+  "intake.attached.note": [
+    "本次来电已作为补充反映并入 {number}（{status}），未新建工单。",
+    "This call was attached to {number} ({status}) as a further report; no new ticket.",
+  ],
+  "intake.recorded": ["本次来电已登记。请按“新来电”（Alt+N）接下一个电话", "This call is recorded. Press New call (Alt+N) for the next one"],
+  "intake.need.description": ["请填写诉求内容", "Fill in the description"],
+  "intake.need.phone": ["请填写来电号码，或选择无号码的原因", "Enter the caller's number, or choose why there is none"],
+  "intake.need.address": ["请填写地址", "Fill in the address"],
+  "intake.need.category": [
+    "系统无法确定类别：请选择事项类别，或选择“转待分派”",
+    "The system is unsure of the category: choose one, or file the call to the queue",
+  ],
+  "intake.need.district": ["没有与所填名称相符的区县，请从列表中选择", "No district by that name: choose one from the list"],
+  "intake.uncertain": [
+    "⚠ 系统无法确定类别，请向来电人问清后选择事项类别",
+    "⚠ The system is unsure of the category: ask the caller and choose one",
+  ],
+  "intake.lowconf": ["⚠ 置信度低（{value}%），请核对类别", "⚠ Low confidence ({value}%): check the category"],
+  "intake.send": ["将提交", "Will be sent"],
+  "intake.send.queue": ["转待分派，暂不派单", "to the queue, no dispatch yet"],
+  "intake.suggested": ["系统建议", "Suggested"],
+  "intake.place": ["匹配地点：{name}（{district}）", "Matched place: {name} ({district})"],
+  "intake.place.nodistrict": ["匹配地点：{name}", "Matched place: {name}"],
+});
 
 const CLASSIFY_DELAY_MS = 250;
 const HISTORY_DELAY_MS = 400;
+const LOW_CONFIDENCE = 0.5;
+const QUEUE_CHOICE = "queue"; // the category menu's "file to the queue" entry
 
 const $ = (id) => document.getElementById(id);
 const form = $("intake-form");
 const fields = {
   description: $("description"),
   phone: $("phone"),
+  noPhone: $("no-phone"),
   name: $("caller-name"),
   address: $("address"),
   district: $("district"),
@@ -23,6 +73,7 @@ const fields = {
 };
 
 let reference = null;
+let district = null; // the district box (js/districts.js)
 let suggestion = null;
 let duplicates = [];
 let overridden = { category: false, priority: false, lead: false, assist: false };
@@ -32,7 +83,8 @@ let classifyTimer = null;
 let historySeq = 0;
 let historyTimer = null;
 let submitting = false;
-const duplicateDetails = new Map();
+let recorded = null; // what this call became: {kind: "created" | "queued" | "attached", number}
+let duplicateDetails = new Map();
 
 // ----- menus --------------------------------------------------------------------------
 
@@ -41,7 +93,6 @@ function autoLabel(value) {
 }
 
 function buildMenus() {
-  fillSelect(fields.district, "districts", { empty: autoLabel("") });
   const category = fields.category.value;
   fields.category.replaceChildren(new Option(autoLabel(""), ""));
   for (const agency of reference.agencies) {
@@ -51,9 +102,16 @@ function buildMenus() {
     }
     fields.category.append(group);
   }
+  fields.category.append(new Option(t("intake.queue.option"), QUEUE_CHOICE));
   fields.category.value = category;
   fillSelect(fields.priority, "priorities", { empty: autoLabel("") });
   fillSelect(fields.lead, "agencies", { empty: autoLabel("") });
+  const reason = fields.noPhone.value;
+  fields.noPhone.replaceChildren(
+    new Option(t("intake.nophone.none"), ""),
+    ...["not_shown", "refused", "payphone", "on_behalf"].map((code) => new Option(t(`intake.nophone.${code}`), code)),
+  );
+  fields.noPhone.value = reason;
   const box = $("assist");
   const checked = new Set(assistChecked());
   box.replaceChildren();
@@ -67,6 +125,7 @@ function buildMenus() {
     });
     box.append(el("span", { class: "check" }, input, el("label", { for: id, text: nameOf("agencies", agency.code) })));
   }
+  district?.refresh();
   refreshAuto();
 }
 
@@ -74,9 +133,17 @@ function assistChecked() {
   return Array.from(document.querySelectorAll("#assist input:checked"), (input) => input.value);
 }
 
+function toQueue() {
+  return fields.category.value === QUEUE_CHOICE;
+}
+
+function chosenCategory() {
+  return toQueue() ? "" : fields.category.value;
+}
+
 function leadAgency() {
   if (fields.lead.value) return fields.lead.value;
-  if (fields.category.value) return reference.categories.find((c) => c.code === fields.category.value)?.agency;
+  if (chosenCategory()) return reference.categories.find((c) => c.code === chosenCategory())?.agency;
   return suggestion?.agency || null;
 }
 
@@ -89,40 +156,114 @@ function refreshAuto() {
   const lead = leadAgency();
   for (const input of document.querySelectorAll("#assist input")) {
     if (!overridden.assist) input.checked = Boolean(s && s.agencies.slice(1).includes(input.value));
-    input.disabled = input.value === lead;
+    input.disabled = input.value === lead || toQueue();
     if (input.disabled) input.checked = false;
   }
 }
 
 // ----- suggestion ---------------------------------------------------------------------
 
+let namePattern = null; // codes and Chinese names of categories and agencies, longest first
+const nameKinds = new Map();
+
+/** A router's reason with category and agency codes (and, in English, their Chinese names)
+ * named in the console's language. */
+function readableReason(reason) {
+  if (!namePattern) {
+    for (const kind of ["categories", "agencies"]) {
+      for (const item of reference[kind]) {
+        nameKinds.set(item.code, [kind, item.code]);
+        nameKinds.set(item.name.zh, [kind, item.code]);
+      }
+    }
+    const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const terms = [...nameKinds.keys()].sort((a, b) => b.length - a.length).map(escape);
+    namePattern = new RegExp(terms.join("|"), "g");
+  }
+  return reason.replace(namePattern, (term) => {
+    const [kind, code] = nameKinds.get(term);
+    return nameOf(kind, code);
+  });
+}
+
+/** What the ticket will be, as the form stands: the call-taker's choices over the suggestion. */
+function effective() {
+  const s = suggestion;
+  const category = chosenCategory() || (toQueue() ? "" : s?.category || "");
+  let priority = fields.priority.value;
+  if (!priority && category) {
+    priority = s && s.category === category ? s.priority : reference.categories.find((c) => c.code === category)?.default_priority;
+  }
+  const lead = leadAgency();
+  const assists = assistChecked().filter((code) => code !== lead);
+  return {
+    category,
+    priority: priority || s?.priority || "",
+    agencies: lead && !toQueue() ? [lead, ...assists] : [],
+    district: district?.code() || s?.district || "",
+  };
+}
+
 function renderSuggestion() {
   refreshAuto();
   const box = $("suggestion");
-  if (!suggestion) {
-    box.replaceChildren(el("p", { class: "muted", text: t("intake.suggestion.empty") }));
-    return;
-  }
   const s = suggestion;
   const mark = (key) => (overridden[key] ? el("span", { class: "tag", text: `✎ ${t("intake.overridden")}` }) : null);
-  const agencies = s.agencies.map((code, i) => paren(nameOf("agencies", code), t(i === 0 ? "role.lead" : "role.assist")));
-  box.replaceChildren(
-    el(
-      "dl",
-      { class: "facts" },
-      el("dt", { text: t("category") }),
-      el("dd", {}, nameOf("categories", s.category), " ", mark("category")),
-      el("dt", { text: t("priority") }),
-      el("dd", {}, el("span", { class: `prio prio-${s.priority}`, text: priorityLabel(s.priority) }), " ", mark("priority")),
-      el("dt", { text: t("agencies") }),
-      el("dd", {}, listJoin(agencies), " ", mark("lead") || mark("assist")),
-      el("dt", { text: t("district") }),
-      el("dd", { text: s.district ? nameOf("districts", s.district) : "—" }),
-    ),
-    el("p", { class: "muted", text: t("intake.confidence", { value: Math.round(s.confidence * 100) }) }),
-    el("h3", { text: t("intake.reasons") }),
-    el("ul", { class: "reasons" }, ...s.reasons.map((reason) => el("li", { text: reason }))),
-  );
+  const agencyNames = (codes) =>
+    listJoin(codes.map((code, i) => paren(nameOf("agencies", code), t(i === 0 ? "role.lead" : "role.assist"))));
+  const parts = [];
+  if (s?.uncertain) parts.push(el("p", { class: "warn", id: "uncertain", role: "alert", text: t("intake.uncertain") }));
+  else if (s && s.confidence < LOW_CONFIDENCE) {
+    parts.push(el("p", { class: "warn", id: "low-confidence", text: t("intake.lowconf", { value: Math.round(s.confidence * 100) }) }));
+  }
+  if (s || toQueue() || chosenCategory()) {
+    const e = effective();
+    parts.push(
+      el("h3", { text: t("intake.send") }),
+      el(
+        "dl",
+        { class: "facts", id: "will-send" },
+        el("dt", { text: t("category") }),
+        el("dd", { "data-field": "category" }, e.category ? nameOf("categories", e.category) : "—", " ", mark("category")),
+        el("dt", { text: t("priority") }),
+        el(
+          "dd",
+          { "data-field": "priority" },
+          e.priority ? el("span", { class: `prio prio-${e.priority}`, text: priorityLabel(e.priority) }) : "—",
+          " ",
+          mark("priority"),
+        ),
+        el("dt", { text: t("agencies") }),
+        el("dd", { "data-field": "agencies" }, toQueue() ? t("intake.send.queue") : agencyNames(e.agencies), " ", mark("lead") || mark("assist")),
+        el("dt", { text: t("district") }),
+        el("dd", { "data-field": "district", text: e.district ? nameOf("districts", e.district) : "—" }),
+      ),
+    );
+  }
+  if (s) {
+    const changed = overridden.category || overridden.priority || overridden.lead || overridden.assist || toQueue();
+    parts.push(
+      el("p", { class: "muted small" }, changed ? `${t("intake.suggested")}：${nameOf("categories", s.category)} · ${priorityLabel(s.priority)} · ${agencyNames(s.agencies)} · ` : "", t("intake.confidence", { value: Math.round(s.confidence * 100) })),
+      el("h3", { text: t("intake.reasons") }),
+      el("ul", { class: "reasons" }, ...s.reasons.map((reason) => el("li", { text: readableReason(reason) }))),
+    );
+  }
+  if (!parts.length) parts.push(el("p", { class: "muted", text: t("intake.suggestion.empty") }));
+  box.replaceChildren(...parts);
+  renderPlace();
+}
+
+function renderPlace() {
+  const place = suggestion?.place;
+  const line = $("place");
+  line.hidden = !place;
+  if (!place) {
+    line.textContent = "";
+    return;
+  }
+  line.textContent = place.district
+    ? t("intake.place", { name: place.name, district: nameOf("districts", place.district) })
+    : t("intake.place.nodistrict", { name: place.name });
 }
 
 function scheduleClassify() {
@@ -142,10 +283,10 @@ async function classify() {
   }
   const body = { text };
   if (fields.address.value.trim()) body.address = fields.address.value.trim();
-  if (fields.district.value) body.district = fields.district.value;
+  if (district.code()) body.district = district.code();
   try {
     const { data } = await post("/api/v1/classify", body);
-    if (seq !== classifySeq) return; // a newer keystroke's answer is on its way
+    if (seq !== classifySeq) return; // a newer keystroke's (or a new call's) answer is on its way
     suggestion = data;
     duplicates = data.duplicates || [];
     renderSuggestion();
@@ -181,8 +322,9 @@ function renderDuplicates() {
   const list = $("duplicates");
   list.replaceChildren();
   $("duplicates-empty").hidden = duplicates.length > 0;
+  const seq = classifySeq;
   duplicates.forEach((dup, index) => {
-    const detail = el("span", { class: "summary muted", text: dup.reason });
+    const detail = el("span", { class: "summary muted", text: readableReason(dup.reason) });
     const button = el("button", {
       type: "button",
       class: "attach",
@@ -193,7 +335,7 @@ function renderDuplicates() {
     list.append(
       el(
         "li",
-        { class: "card" },
+        { class: "card", "data-ticket": dup.id },
         el("strong", { class: "mono", text: dup.number }),
         ` · ${Math.round(dup.score * 100)}%`,
         el("br"),
@@ -202,7 +344,7 @@ function renderDuplicates() {
       ),
     );
     detailOf(dup.id).then((ticket) => {
-      if (ticket) detail.replaceWith(ticketSummary(ticket));
+      if (ticket && seq === classifySeq) detail.replaceWith(ticketSummary(ticket));
     });
   });
 }
@@ -212,26 +354,31 @@ function scheduleHistory() {
   historyTimer = setTimeout(loadHistory, HISTORY_DELAY_MS);
 }
 
+function clearHistory() {
+  $("history").replaceChildren();
+  $("history-empty").hidden = false;
+}
+
 async function loadHistory() {
   const phone = fields.phone.value.trim();
   const seq = ++historySeq;
-  const list = $("history");
-  if ((phone.match(/[0-9０-９]/g) || []).length < 7) {
-    list.replaceChildren();
-    $("history-empty").hidden = false;
+  if ((phone.match(/[0-9０-９]/g) || []).length < 5) {
+    clearHistory();
     return;
   }
   try {
     const { data } = await get(`/api/v1/tickets?phone=${encodeURIComponent(phone)}&limit=10`);
     if (seq !== historySeq) return;
-    list.replaceChildren(
+    $("history").replaceChildren(
       ...data.items.map((ticket) =>
         el("li", { class: "card" }, el("strong", { class: "mono", text: ticket.number }), " ", ticketSummary(ticket)),
       ),
     );
     $("history-empty").hidden = data.items.length > 0;
   } catch (error) {
-    if (seq === historySeq && !(error instanceof ApiError && error.status === 422)) showError(error);
+    if (seq !== historySeq) return;
+    if (error instanceof ApiError && error.status === 422) clearHistory(); // not a number yet
+    else showError(error);
   }
 }
 
@@ -240,6 +387,7 @@ async function loadHistory() {
 const FIELD_INPUTS = {
   description: "description",
   "caller.phone": "phone",
+  "caller.no_phone_reason": "noPhone",
   caller: "phone",
   "location.address": "address",
   location: "address",
@@ -259,14 +407,17 @@ function showFieldErrors(error) {
   for (const detail of error.details || []) {
     const key = Object.keys(FIELD_INPUTS).find((prefix) => (detail.field || "").startsWith(prefix));
     if (key) fields[FIELD_INPUTS[key]].setAttribute("aria-invalid", "true");
-    messages.push(`${detail.field}: ${detail.message}`);
+    messages.push(detailText(detail));
   }
-  $("form-error").textContent = `${t("intake.invalid")}${messages.length ? ` — ${messages.join("; ")}` : ""}`;
-  document.querySelector("[aria-invalid=true]")?.focus();
+  $("form-error").textContent = messages.length ? `${t("intake.invalid")}：${messages.join("；")}` : errorText(error);
+  document.querySelector("#intake-form [aria-invalid=true]")?.focus();
 }
 
 function callerBody() {
-  const caller = { phone: fields.phone.value.trim() };
+  const caller = {};
+  const phone = fields.phone.value.trim();
+  if (phone) caller.phone = phone;
+  else if (fields.noPhone.value) caller.no_phone_reason = fields.noPhone.value;
   if (fields.name.value.trim()) caller.name = fields.name.value.trim();
   return caller;
 }
@@ -278,29 +429,43 @@ function ticketBody() {
     caller: callerBody(),
     location: { address: fields.address.value.trim() },
   };
-  if (fields.district.value) body.location.district = fields.district.value;
-  if (fields.category.value) body.category = fields.category.value;
+  if (district.code()) body.location.district = district.code();
+  if (toQueue()) body.queue = true;
+  else if (fields.category.value) body.category = fields.category.value;
   if (fields.priority.value) body.priority = fields.priority.value;
-  if (overridden.lead || overridden.assist) {
+  if (!toQueue() && (overridden.lead || overridden.assist)) {
     const lead = leadAgency();
     if (lead) body.agencies = [lead, ...assistChecked().filter((code) => code !== lead)];
   }
   return body;
 }
 
+/** What is missing before anything is sent, as [field key, message key]; marks the fields. */
 function missingRequired() {
-  const missing = ["description", "phone", "address"].filter((key) => !fields[key].value.trim());
-  for (const key of missing) fields[key].setAttribute("aria-invalid", "true");
+  const missing = [];
+  if (!fields.description.value.trim()) missing.push(["description", "intake.need.description"]);
+  if (!fields.phone.value.trim() && !fields.noPhone.value) missing.push(["phone", "intake.need.phone"]);
+  if (!fields.address.value.trim()) missing.push(["address", "intake.need.address"]);
+  if (district.code() === null) missing.push(["district", "intake.need.district"]);
+  if (suggestion?.uncertain && !fields.category.value) missing.push(["category", "intake.need.category"]);
+  for (const [key] of missing) fields[key].setAttribute("aria-invalid", "true");
   return missing;
 }
 
+function alreadyRecorded() {
+  if (!recorded) return false;
+  announce(t("intake.recorded"));
+  $("result").focus();
+  return true;
+}
+
 async function submit() {
-  if (submitting) return;
+  if (submitting || alreadyRecorded()) return;
   clearErrors();
   const missing = missingRequired();
   if (missing.length) {
-    $("form-error").textContent = t("intake.need");
-    fields[missing[0]].focus();
+    $("form-error").textContent = missing.map(([, key]) => t(key)).join("；");
+    fields[missing[0][0]].focus();
     return;
   }
   submitting = true;
@@ -308,8 +473,10 @@ async function submit() {
   $("submit").setAttribute("aria-busy", "true");
   try {
     const { status, data } = await post("/api/v1/tickets", ticketBody(), { headers: { "Idempotency-Key": idempotencyKey } });
-    showResult(data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "");
-    announce(`${t("intake.created")} ${data.number}`);
+    const queued = data.status === "new";
+    recorded = { kind: queued ? "queued" : "created", number: data.number };
+    showResult(recorded.kind, data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "");
+    announce(queued ? t("intake.queued", { number: data.number }) : `${t("intake.created")} ${data.number}`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
     else showError(error);
@@ -321,27 +488,36 @@ async function submit() {
 }
 
 async function attach(dup) {
+  if (submitting || alreadyRecorded()) return;
   clearErrors();
   if (!fields.description.value.trim()) {
     fields.description.setAttribute("aria-invalid", "true");
-    $("form-error").textContent = t("intake.need");
+    $("form-error").textContent = t("intake.need.description");
     fields.description.focus();
     return;
   }
   const body = { description: fields.description.value.trim(), channel: "phone" };
-  if (fields.phone.value.trim()) body.caller = callerBody();
+  const caller = callerBody();
+  if (caller.phone || caller.no_phone_reason) body.caller = caller;
+  submitting = true;
   try {
     await post(`/api/v1/tickets/${dup.id}/reports`, body);
     const ticket = await detailOf(dup.id);
-    showResult(dup.number, ticket?.tracking_token || "", t("intake.attached", { number: dup.number }));
+    recorded = { kind: "attached", number: dup.number };
+    const status = ticket ? t(`status.${ticket.status}`) : "";
+    showResult("attached", dup.number, ticket?.tracking_token || "", t("intake.attached.note", { number: dup.number, status }));
     announce(t("intake.attached", { number: dup.number }));
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
     else showError(error);
+  } finally {
+    submitting = false;
   }
 }
 
-function showResult(number, token, note) {
+function showResult(kind, number, token, note) {
+  $("result").dataset.kind = kind;
+  $("result-title").textContent = t(`intake.${kind}.title`);
   $("result-number").textContent = number;
   $("result-token").textContent = token;
   $("result-note").textContent = note;
@@ -349,20 +525,30 @@ function showResult(number, token, note) {
   $("result").focus();
 }
 
+/** 新来电: everything the last call left behind goes, and the next call is a new request. */
 function reset() {
   form.reset();
   clearErrors();
+  clearTimeout(classifyTimer);
+  clearTimeout(historyTimer);
+  classifySeq++; // answers still on their way belong to the last call
+  historySeq++;
   overridden = { category: false, priority: false, lead: false, assist: false };
   suggestion = null;
   duplicates = [];
+  duplicateDetails = new Map(); // statuses move on between calls
+  recorded = null;
   idempotencyKey = randomKey(); // a new call is a new ticket; a resubmit of this one was not
-  classifySeq++;
-  historySeq++;
+  district.set("");
+  fields.phone.disabled = false;
+  for (const input of document.querySelectorAll("#assist input")) input.checked = false;
   $("result").hidden = true;
+  delete $("result").dataset.kind;
+  for (const id of ["result-number", "result-token", "result-note"]) $(id).textContent = "";
   renderSuggestion();
   renderDuplicates();
-  $("history").replaceChildren();
-  $("history-empty").hidden = false;
+  clearHistory();
+  document.body.dataset.calls = String(Number(document.body.dataset.calls || 0) + 1);
   fields.description.focus();
 }
 
@@ -371,6 +557,15 @@ function setPriority(code) {
   overridden.priority = Boolean(code);
   renderSuggestion();
   announce(t("intake.priority.set", { value: code ? priorityLabel(code) : t("intake.auto") }));
+}
+
+function onNoPhone() {
+  // A reason means there is no number: the phone box empties and waits.
+  const reason = Boolean(fields.noPhone.value);
+  if (reason) fields.phone.value = "";
+  fields.phone.disabled = reason;
+  fields.phone.removeAttribute("aria-invalid");
+  clearHistory();
 }
 
 function onKey(event) {
@@ -396,6 +591,7 @@ function onKey(event) {
 async function main() {
   await startShell();
   reference = await loadReference();
+  district = await districtInput(fields.district, { onChange: () => { scheduleClassify(); renderSuggestion(); } });
   buildMenus();
   renderSuggestion();
   renderDuplicates();
@@ -404,15 +600,16 @@ async function main() {
     submit();
   });
   for (const key of ["description", "address"]) fields[key].addEventListener("input", scheduleClassify);
-  fields.district.addEventListener("change", scheduleClassify);
   fields.phone.addEventListener("input", scheduleHistory);
+  fields.noPhone.addEventListener("change", onNoPhone);
   for (const key of ["category", "priority", "lead"]) {
     fields[key].addEventListener("change", () => {
       overridden[key] = Boolean(fields[key].value);
+      fields[key].removeAttribute("aria-invalid");
       renderSuggestion();
     });
   }
-  $("reset").addEventListener("click", reset);
+  $("new-call").addEventListener("click", reset);
   $("result-new").addEventListener("click", reset);
   document.addEventListener("keydown", onKey);
   window.addEventListener("langchange", () => {
@@ -420,7 +617,10 @@ async function main() {
     renderSuggestion();
     renderDuplicates();
     loadHistory();
+    if (recorded) $("result-title").textContent = t(`intake.${recorded.kind}.title`);
   });
+  document.body.dataset.calls = "0";
+  mountQueue($("queue"), { badge: $("queue-badge") }).catch(showError);
   document.body.dataset.ready = "true";
   fields.description.focus();
 }

@@ -2,6 +2,7 @@
 // of agencies, categories, districts and priorities, and announcements for screen readers.
 
 import { api, get } from "./api.js";
+import { errorText } from "./errors.js";
 import { applyStatic, getLang, pick, t, toggleLang } from "./i18n.js";
 
 let reference = null;
@@ -74,10 +75,9 @@ export function announce(text, { urgent = false } = {}) {
   }
 }
 
+/** Say what went wrong in the console's language (js/errors.js), never the API's English text. */
 export function showError(error) {
-  if (error?.status === 0) announce(t("error.network"), { urgent: true });
-  else if (error?.status === 403) announce(`${t("error.forbidden")} (${error.message})`, { urgent: true });
-  else announce(t("error.generic", { message: error?.message || String(error) }), { urgent: true });
+  announce(errorText(error), { urgent: true });
 }
 
 function renderUser(user) {

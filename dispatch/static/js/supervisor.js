@@ -4,6 +4,7 @@
 
 import { get } from "./api.js";
 import { LiveFeed } from "./feed.js";
+import { mountQueue } from "./queue.js";
 import { formatDuration, formatPercent, formatTime, t } from "./i18n.js";
 import { announce, el, fillSelect, loadReference, nameOf, priorityLabel, showError, startShell } from "./shell.js";
 
@@ -301,6 +302,7 @@ async function main() {
     resizeTimer = setTimeout(drawCharts, 200);
   });
   renderLive();
+  mountQueue($("queue"), { keys: false }).catch(showError);
   new LiveFeed({ onEvents, onState: connection }).start();
   await Promise.all([refresh(), loadSeries()]);
   setInterval(loadSeries, SERIES_EVERY_MS);
