@@ -42,6 +42,10 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "assignment.note": ("desk", "supervisor", "admin"),
     "deliveries.read": ("supervisor", "admin"),
     "deliveries.replay": ("supervisor", "admin"),
+    # Knowledge base (docs/api.md "Knowledge base"): every console user reads and searches it to
+    # answer consultations; supervisors and admins write it.
+    "kb.read": ("call_taker", "desk", "supervisor", "admin"),
+    "kb.write": ("supervisor", "admin"),
 }
 
 

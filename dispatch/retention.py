@@ -38,7 +38,7 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch:
                 UPDATE tickets SET caller_phone = NULL, caller_name = NULL, facts = '{}', anonymised_at = now()
                 WHERE id IN (
                     SELECT id FROM tickets
-                    WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled')
+                    WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled', 'answered')
                       AND coalesce(closed_at, updated_at) < now() - make_interval(days => $1)
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
                 )

@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # Tables whose rows tests create; reference tables (agencies, categories, districts) stay.
 MUTABLE_TABLES = (
     "classifier_models",
+    "sms_messages",
     "outbox",
     "events",
     "escalations",
@@ -53,6 +54,8 @@ MUTABLE_TABLES = (
     "reports",
     "assignments",
     "tickets",
+    "kb_versions",
+    "kb_entries",
     "webhooks",
     "users",
     "desk_districts",

@@ -128,6 +128,14 @@ async def _replay_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dic
     return (await call(http, "POST", "/api/v1/deliveries/dead/replay", token, {"all": True}))[0]
 
 
+async def _read_kb(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/kb/suggest?text=居住证", token))[0]
+
+
+async def _write_kb(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "POST", "/api/v1/kb", token, {"title": "居住证", "answer": "到派出所办理"}))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "desk.read": _read_desks,
     "desk.write": _write_desk,
@@ -151,6 +159,8 @@ SCENARIOS: dict[str, Scenario] = {
     "assignment.note": _note,
     "deliveries.read": _read_dead_letters,
     "deliveries.replay": _replay_dead_letters,
+    "kb.read": _read_kb,
+    "kb.write": _write_kb,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a
