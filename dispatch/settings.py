@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     public_lookup_failure_limit: str = Field(
         default="20/10 minutes", description="failed ticket lookups (unknown number or wrong token) per address"
     )
+    public_code_failure_limit: str = Field(
+        default="5/day", description="wrong six-digit short codes per ticket number, from any address"
+    )
     open311_rate_limit: str = Field(default="120/minute", description="Open311 requests per client address")
     open311_key_rate_limit: str = Field(default="60/minute", description="Open311 submissions per API key")
     rate_limit_trust_forwarded_for: bool = Field(
@@ -128,7 +131,13 @@ class Settings(BaseSettings):
             raise ValueError("a session secret is at least 32 characters (for example: openssl rand -hex 32)")
         return value
 
-    @field_validator("public_rate_limit", "public_lookup_failure_limit", "open311_rate_limit", "open311_key_rate_limit")
+    @field_validator(
+        "public_rate_limit",
+        "public_lookup_failure_limit",
+        "public_code_failure_limit",
+        "open311_rate_limit",
+        "open311_key_rate_limit",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
