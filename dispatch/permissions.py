@@ -46,6 +46,8 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     # answer consultations; supervisors and admins write it.
     "kb.read": ("call_taker", "desk", "supervisor", "admin"),
     "kb.write": ("supervisor", "admin"),
+    # An admin sets or resets a user's console password (dispatch user passwd does it too).
+    "user.password": ("admin",),
 }
 
 

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     public_code_failure_limit: str = Field(
         default="5/day", description="wrong six-digit short codes per ticket number, from any address"
     )
+    signin_failure_limit: str = Field(
+        default="10/15 minutes", description="wrong console passwords per user name, and per address"
+    )
     open311_rate_limit: str = Field(default="120/minute", description="Open311 requests per client address")
     open311_key_rate_limit: str = Field(default="60/minute", description="Open311 submissions per API key")
     rate_limit_trust_forwarded_for: bool = Field(
@@ -135,6 +138,7 @@ class Settings(BaseSettings):
         "public_rate_limit",
         "public_lookup_failure_limit",
         "public_code_failure_limit",
+        "signin_failure_limit",
         "open311_rate_limit",
         "open311_key_rate_limit",
     )

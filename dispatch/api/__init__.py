@@ -22,6 +22,7 @@ from dispatch.api import (
     stats,
     stream,
     tickets,
+    users,
 )
 
 
@@ -43,6 +44,7 @@ def setup_routes(app: web.Application) -> None:
         service_levels,
         stats,
         metrics,
+        users,
         console,
         openapi,
     ):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.api_helpers import call, ticket_body
@@ -28,6 +29,7 @@ async def test_openapi_document_describes_every_api_route(http: aiohttp.ClientSe
     assert set(create["responses"]) >= {"201", "401", "403", "422"}
 
 
+@pytest.mark.timeout(900)  # every endpoint is fuzzed: minutes on a shared 2-core machine
 async def test_fuzzing_finds_no_server_error_and_no_response_outside_the_schema(
     server: TestServer, http: aiohttp.ClientSession, make_user: UserFactory, tmp_path: Path
 ) -> None:

@@ -16,10 +16,10 @@ Scenario = Callable[[aiohttp.ClientSession, str, dict[str, Any]], Awaitable[int]
 
 
 async def _setup(http: aiohttp.ClientSession, make_user: UserFactory) -> dict[str, Any]:
-    _, taker = await make_user("call_taker")
+    taker_user, taker = await make_user("call_taker")
     _, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
     _, other = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description="另一起打架"))
-    return {"ticket": ticket, "other": other, "lead": ticket["assignments"][0]["id"]}
+    return {"ticket": ticket, "other": other, "lead": ticket["assignments"][0]["id"], "taker": taker_user.name}
 
 
 async def _create(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
@@ -136,6 +136,11 @@ async def _write_kb(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]
     return (await call(http, "POST", "/api/v1/kb", token, {"title": "居住证", "answer": "到派出所办理"}))[0]
 
 
+async def _set_password(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    body = {"password": "a-new-password"}
+    return (await call(http, "PUT", f"/api/v1/users/{ctx['taker']}/password", token, body))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "desk.read": _read_desks,
     "desk.write": _write_desk,
@@ -161,6 +166,7 @@ SCENARIOS: dict[str, Scenario] = {
     "deliveries.replay": _replay_dead_letters,
     "kb.read": _read_kb,
     "kb.write": _write_kb,
+    "user.password": _set_password,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a
