@@ -125,7 +125,8 @@ class SuggestOut(BaseModel):
     items: list[EntryOut]
 
 
-def _fields(body: EntryCreate | EntryUpdate) -> store.EntryFields:
+def entry_fields(body: EntryCreate | EntryUpdate) -> store.EntryFields:
+    """The store's fields of a create or edit body; on an edit, fields given as null are cleared."""
     given = body.model_fields_set
     cleared = frozenset(name for name in store.ENTRY_FIELDS if name in given and getattr(body, name) is None)
     values: dict[str, Any] = {name: getattr(body, name) for name in store.ENTRY_FIELDS}
@@ -185,7 +186,7 @@ async def create_entry(request: web.Request) -> web.Response:
     principal = await authenticate(request, "kb.write")
     body = await read_model(request, EntryCreate)
     async with request.app[DB].acquire() as conn:
-        entry = await store.create_entry(conn, principal, _fields(body), note=body.note)
+        entry = await store.create_entry(conn, principal, entry_fields(body), note=body.note)
     return json_response(entry, status=201, headers={"Location": f"/api/v1/kb/{entry['id']}"})
 
 
@@ -203,7 +204,7 @@ async def update_entry(request: web.Request) -> web.Response:
     body = await read_model(request, EntryUpdate)
     async with request.app[DB].acquire() as conn:
         entry = await store.update_entry(
-            conn, entry_id, principal, _fields(body), expected_version=body.version, note=body.note
+            conn, entry_id, principal, entry_fields(body), expected_version=body.version, note=body.note
         )
     return json_response(entry)
 
