@@ -48,6 +48,8 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "kb.write": ("supervisor", "admin"),
     # An admin sets or resets a user's console password (dispatch user passwd does it too).
     "user.password": ("admin",),
+    # Text messages sent to callers carry their numbers: admins only.
+    "sms.read": ("admin",),
 }
 
 

@@ -19,6 +19,7 @@ from dispatch.api import (
     openapi,
     public,
     service_levels,
+    sms,
     stats,
     stream,
     tickets,
@@ -45,6 +46,7 @@ def setup_routes(app: web.Application) -> None:
         stats,
         metrics,
         users,
+        sms,
         console,
         openapi,
     ):

@@ -141,6 +141,10 @@ async def _set_password(http: aiohttp.ClientSession, token: str, ctx: dict[str, 
     return (await call(http, "PUT", f"/api/v1/users/{ctx['taker']}/password", token, body))[0]
 
 
+async def _read_sms(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/sms", token))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "desk.read": _read_desks,
     "desk.write": _write_desk,
@@ -167,6 +171,7 @@ SCENARIOS: dict[str, Scenario] = {
     "kb.read": _read_kb,
     "kb.write": _write_kb,
     "user.password": _set_password,
+    "sms.read": _read_sms,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a
