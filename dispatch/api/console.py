@@ -2,7 +2,8 @@
 ``static/`` folder, sign-in and sign-out, and the reference data the pages draw names from.
 
 - ``/console/`` sign-in and the list of consoles; ``/console/intake`` (call-takers),
-  ``/console/desk`` (agency desks), ``/console/supervisor`` (督办); ``/status`` for citizens.
+  ``/console/desk`` (agency desks), ``/console/supervisor`` (督办), ``/console/kb`` (the
+  knowledge base, for supervisors and admins); ``/status`` for citizens.
 - ``POST /console/session`` exchanges a user name and password, or an API token, for a session
   cookie (a form or JSON); ``DELETE /console/session`` signs out. Wrong passwords are
   rate-limited per user name and per address. See dispatch/sessions.py and docs/consoles.md.
@@ -43,7 +44,7 @@ from dispatch.store.users import (
 log = structlog.get_logger("dispatch.console")
 
 STATIC_DIR: Final = Path(str(resources.files("dispatch").joinpath("static")))
-PAGES: Final = {"intake": "intake.html", "desk": "desk.html", "supervisor": "supervisor.html"}
+PAGES: Final = {"intake": "intake.html", "desk": "desk.html", "supervisor": "supervisor.html", "kb": "kb.html"}
 HOME_BY_ROLE: Final = {
     "call_taker": "/console/intake",
     "desk": "/console/desk",
@@ -355,7 +356,7 @@ async def sign_out(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/console", console_root)
     app.router.add_get("/console/", console_index)
-    app.router.add_get(r"/console/{page:intake|desk|supervisor}", console_page)
+    app.router.add_get(r"/console/{page:intake|desk|supervisor|kb}", console_page)
     app.router.add_get("/console/assets/{path:.+}", console_asset)
     app.router.add_get("/console/reference.json", reference)
     app.router.add_post("/console/session", sign_in)

@@ -17,7 +17,6 @@ define({
   "signin.wrong": ["用户名或密码错误", "Wrong user name or password"],
   "signin.missing": ["请输入用户名和密码，或 API 令牌", "Enter a user name and password, or an API token"],
   "signin.throttled": ["尝试次数过多，请 {seconds} 秒后再试", "Too many attempts; try again in {seconds} s"],
-  "nav.kb": ["知识库", "Knowledge base"],
   "console.kb.desc": [
     "督办员、管理员：维护直接答复用的知识条目",
     "Supervisors and admins: the entries consultations are answered from",
