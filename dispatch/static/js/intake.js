@@ -308,7 +308,7 @@ async function submit() {
   $("submit").setAttribute("aria-busy", "true");
   try {
     const { status, data } = await post("/api/v1/tickets", ticketBody(), { headers: { "Idempotency-Key": idempotencyKey } });
-    showResult(data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "");
+    showResult(data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "", data.short_code);
     announce(`${t("intake.created")} ${data.number}`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
@@ -333,7 +333,7 @@ async function attach(dup) {
   try {
     await post(`/api/v1/tickets/${dup.id}/reports`, body);
     const ticket = await detailOf(dup.id);
-    showResult(dup.number, ticket?.tracking_token || "", t("intake.attached", { number: dup.number }));
+    showResult(dup.number, ticket?.tracking_token || "", t("intake.attached", { number: dup.number }), ticket?.short_code);
     announce(t("intake.attached", { number: dup.number }));
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
@@ -341,9 +341,10 @@ async function attach(dup) {
   }
 }
 
-function showResult(number, token, note) {
+function showResult(number, token, note, code = "") {
   $("result-number").textContent = number;
   $("result-token").textContent = token;
+  $("result-code").textContent = code || "";
   $("result-note").textContent = note;
   $("result").hidden = false;
   $("result").focus();

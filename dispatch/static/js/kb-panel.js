@@ -22,7 +22,6 @@ define({
   "kb.note": ["补充说明（可不填）", "Note (optional)"],
   "kb.answered": ["已直接答复办结，请向来电人读出：", "Filed as answered; read this out to the caller:"],
   "kb.answered.short": ["工单 {number} 已直接答复办结", "Ticket {number} filed as answered"],
-  "kb.code": ["短码（电话查询用）", "Short code (for the phone)"],
   "kb.version": ["第 {version} 版 · 审核于 {reviewed}", "version {version} · reviewed {reviewed}"],
   "kb.version.unreviewed": ["第 {version} 版", "version {version}"],
   "kb.need.description": ["请先填写诉求内容", "Enter the description first"],
@@ -228,7 +227,7 @@ export function mountKbPanel(panel) {
         { class: "readout" },
         el("dt", { text: t("number") }),
         el("dd", { id: "kb-result-number", class: "big", text: ticket.number }),
-        el("dt", { text: t("kb.code") }),
+        el("dt", { text: t("short.code") }),
         el("dd", { id: "kb-result-code", class: "big mono", text: ticket.short_code || "" }),
       ),
     );
