@@ -262,6 +262,32 @@ async def answered_count(conn: asyncpg.Connection, filters: StatsFilter) -> int:
     return count
 
 
+async def answered_counts(
+    conn: asyncpg.Connection, start: datetime, end: datetime
+) -> dict[tuple[str | None, str | None], int]:
+    """Answered consultations (直接办结) filed in ``[start, end)`` for the report, keyed by the
+    knowledge-base entry's agency and the ticket's district: ``(agency, district)``, ``(agency,
+    None)`` for the agency's subtotal, and ``(None, None)`` for the total."""
+    rows = await conn.fetch(
+        """
+        SELECT v.agency, t.district, GROUPING(v.agency) AS no_agency, GROUPING(t.district) AS no_district,
+               count(*) AS n
+        FROM tickets t LEFT JOIN kb_versions v ON v.entry_id = t.kb_entry_id AND v.version = t.kb_version
+        WHERE t.status = 'answered' AND t.created_at >= $1 AND t.created_at < $2
+        GROUP BY GROUPING SETS ((v.agency, t.district), (v.agency), ())
+        """,
+        start,
+        end,
+    )
+    counts: dict[tuple[str | None, str | None], int] = {}
+    for row in rows:
+        if row["no_agency"]:
+            counts[(None, None)] = row["n"]
+        elif row["agency"] is not None:
+            counts[(row["agency"], None if row["no_district"] else row["district"])] = row["n"]
+    return counts
+
+
 # What is late now ---------------------------------------------------------------------------------
 
 
