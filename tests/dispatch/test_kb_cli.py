@@ -105,3 +105,13 @@ async def test_the_starter_knowledge_base_imports_once(env: dict[str, str], pool
     assert all("演示用通用指引" in a["answer"] for a in answers)
     titles = {r["title"] for r in await pool.fetch("SELECT title FROM kb_entries")}
     assert {"居住证办理材料", "住房公积金提取", "驾驶证到期换证"} <= titles
+
+
+async def test_the_demo_setup_loads_the_starter_knowledge_base(
+    database_url: str, clean: None, pool: asyncpg.Pool
+) -> None:
+    from dispatch.demo import setup_demo
+
+    accounts = await setup_demo(database_url)
+    assert {a.role for a in accounts} >= {"call_taker", "supervisor", "admin"}
+    assert await pool.fetchval("SELECT count(*) FROM kb_entries WHERE retired_at IS NULL") >= 30
