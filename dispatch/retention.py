@@ -53,6 +53,8 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch:
                     "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])",
                     ids,
                 )
+                # Text messages keep their text (number, code, link) but not whom they went to.
+                await conn.execute("UPDATE sms_messages SET phone = NULL WHERE ticket_id = ANY($1::bigint[])", ids)
                 for table, ticket_column, columns in _FREE_TEXT:
                     await _scrub_columns(conn, table, ticket_column, columns, ids)
                 await _scrub_events(conn, ids)

@@ -142,3 +142,20 @@ async def test_landlines_and_answered_calls_without_a_phone_get_no_message(
         text = await _wait_for(pool, "SELECT body FROM sms_messages WHERE ticket_id = $1", consultation["id"])
     assert "已答复办结" in text
     assert await pool.fetchval("SELECT count(*) FROM sms_messages") == 1  # the landline got none
+
+
+async def test_the_purge_forgets_whom_a_message_went_to(
+    settings: Settings, clean: None, make_user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    from dispatch.retention import purge_closed
+
+    _, taker = await make_user("call_taker")
+    async for http in _service(settings):
+        answered = {"description": "咨询", "caller": {"phone": "13900000000"}, "answer": {"text": "已答复"}}
+        _, ticket = await call(http, "POST", "/api/v1/tickets", taker, answered)
+        await _wait_for(pool, "SELECT state = 'logged' FROM sms_messages WHERE ticket_id = $1", ticket["id"])
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE tickets SET closed_at = now() - interval '200 days' WHERE id = $1", ticket["id"])
+        assert await purge_closed(conn, older_than_days=180) == 1
+        row = await conn.fetchrow("SELECT phone, body FROM sms_messages WHERE ticket_id = $1", ticket["id"])
+    assert row["phone"] is None and ticket["number"] in row["body"]
