@@ -7,6 +7,7 @@ import { applyStatic, define, getLang, pick, t, toggleLang } from "./i18n.js";
 define({
   "nav.kb": ["知识库", "Knowledge base"],
   "short.code": ["短码（电话查询用）", "Short code (for the phone)"],
+  "status.answered": ["已直接答复", "answered"],
 });
 // Who manages the knowledge base (the shell links its page for them).
 const KB_ROLES = new Set(["supervisor", "admin"]);
