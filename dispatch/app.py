@@ -27,6 +27,7 @@ from dispatch.ratelimit import limiter_context
 from dispatch.redis_client import close, connect
 from dispatch.relay import Relay
 from dispatch.settings import Settings
+from dispatch.sms import sms_context
 from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.app")
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(deadline_watcher_context)  # escalations; one leader across processes
     app.cleanup_ctx.append(delivery_context)  # webhooks to agencies' own systems (consumer groups)
     app.cleanup_ctx.append(classifier_context)  # the newest retrained classifier, in every process
+    app.cleanup_ctx.append(sms_context)  # texts callers their ticket number and code, after commit
     app.on_shutdown.append(_close_websockets)
     setup_routes(app)
     return app

@@ -79,21 +79,42 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_password(name: str) -> str:
+    """A new password for ``name``: asked twice on a terminal, else the first line of stdin."""
+    import getpass
+
+    from dispatch.passwords import check_policy
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"新密码 / new password for {name}: ")
+        if getpass.getpass("再输入一次 / again: ") != password:
+            raise DispatchError("the two passwords differ / 两次输入的密码不一致")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    check_policy(password)
+    return password
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.store.users import add_user
+    from dispatch.passwords import hash_password
+    from dispatch.store.users import add_user, set_password
 
     expires_at = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
+    encoded = hash_password(_read_password(args.name)) if args.password else None
 
     async def job(conn: Any) -> int:
-        principal, token = await add_user(
-            conn,
-            args.name,
-            args.role,
-            agency=args.agency,
-            district=args.district,
-            desk_code=args.desk,
-            expires_at=expires_at,
-        )
+        async with conn.transaction():
+            principal, token = await add_user(
+                conn,
+                args.name,
+                args.role,
+                agency=args.agency,
+                district=args.district,
+                desk_code=args.desk,
+                expires_at=expires_at,
+            )
+            if encoded is not None:
+                await set_password(conn, principal.name, encoded)
         scope = " ".join(f"{k}={v}" for k, v in (("agency", principal.agency), ("district", principal.district)) if v)
         scope = f", {scope}" if scope else ""
         print(f"created user {principal.name} (id {principal.id}, role {principal.role}{scope})")
@@ -101,6 +122,100 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_database(settings, job)
+
+
+def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.passwords import hash_password
+    from dispatch.store.users import set_password
+
+    encoded = hash_password(_read_password(args.name))
+
+    async def job(conn: Any) -> int:
+        if not await set_password(conn, args.name, encoded):
+            print(f"dispatch: no live user named {args.name!r}", file=sys.stderr)
+            return 2
+        print(f"set the password of {args.name}; their console sessions signed before have ended")
+        return 0
+
+    return _with_database(settings, job)
+
+
+def cmd_kb_add(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from dispatch.api.kb import EntryCreate, entry_fields
+    from dispatch.store.kb import create_entry
+
+    raw: dict[str, Any] = {"title": args.title, "answer": args.answer}
+    for name in ("category", "agency", "valid_from", "valid_to", "last_reviewed", "note"):
+        if getattr(args, name):
+            raw[name] = getattr(args, name)
+    if args.keywords:
+        raw["keywords"] = [k.strip() for k in args.keywords.replace("，", ",").split(",") if k.strip()]
+    try:
+        body = EntryCreate.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        print(f"dispatch: {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        return 2
+
+    async def job(conn: Any) -> int:
+        entry = await create_entry(conn, None, entry_fields(body), note=body.note)
+        print(f"created knowledge-base entry {entry['id']} (version {entry['version']}): {entry['title']}")
+        print(entry["id"])
+        return 0
+
+    return _with_database(settings, job)
+
+
+def _kb_format(explicit: str | None, path: str | None) -> str:
+    if explicit:
+        return explicit
+    return "csv" if path and path.lower().endswith(".csv") else "json"
+
+
+def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.knowledge.transfer import import_entries, parse, starter_entries
+
+    if args.starter == bool(args.file):
+        print("dispatch: give a FILE (or - for stdin), or --starter", file=sys.stderr)
+        return 2
+    if args.starter:
+        entries = starter_entries()
+    else:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        entries = parse(data, _kb_format(args.format, args.file))  # type: ignore[arg-type]
+
+    async def job(conn: Any) -> int:
+        outcome = await import_entries(conn, entries, note=args.note or "")
+        print(
+            f"imported {len(entries)} entries: {outcome.created} created, {outcome.updated} updated, "
+            f"{outcome.unchanged} unchanged"
+        )
+        return 0
+
+    return _with_database(settings, job)
+
+
+def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.knowledge.transfer import render
+    from dispatch.store.kb import all_entries
+
+    fmt = _kb_format(args.format, args.output)
+    entries: list[dict[str, Any]] = []
+
+    async def job(conn: Any) -> int:
+        entries.extend(await all_entries(conn, include_retired=args.all))
+        return 0
+
+    code = _with_database(settings, job)
+    data = render(entries, fmt)  # type: ignore[arg-type]
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return code
 
 
 def cmd_user_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -519,10 +634,46 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--district", help="district code or name, e.g. yicheng or 驿城区")
     add.add_argument("--desk", help="desk code this user works at, e.g. police.city")
     add.add_argument("--expires-days", type=int, help="the token stops working after this many days")
+    add.add_argument(
+        "--password",
+        action="store_true",
+        help="also set a console password: asked twice on a terminal, else read as one line from stdin",
+    )
     add.set_defaults(func=cmd_user_add)
+    passwd = user_sub.add_parser("passwd", help="set or reset a user's console password (ends their sessions)")
+    passwd.add_argument("name")
+    passwd.set_defaults(func=cmd_user_passwd)
     revoke = user_sub.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("name")
     revoke.set_defaults(func=cmd_user_revoke)
+
+    kb = sub.add_parser("kb", help="the knowledge base (知识库) consultations are answered from")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="ACTION")
+    kb_add = kb_sub.add_parser("add", help="create an entry; prints its id alone on the last line")
+    kb_add.add_argument("--title", required=True, help="what callers ask, e.g. 居住证办理材料")
+    kb_add.add_argument("--answer", required=True, help="the text the call-taker reads out")
+    kb_add.add_argument("--category", help="category code, e.g. urban.utilities")
+    kb_add.add_argument("--agency", help="agency code, e.g. police")
+    kb_add.add_argument("--keywords", help="comma-separated words callers use, e.g. 居住证,暂住证")
+    kb_add.add_argument("--valid-from", help="in force from this day, YYYY-MM-DD")
+    kb_add.add_argument("--valid-to", help="in force until this day, included")
+    kb_add.add_argument("--last-reviewed", help="when the content was last checked, YYYY-MM-DD")
+    kb_add.add_argument("--note", help="why, kept with the version")
+    kb_add.set_defaults(func=cmd_kb_add)
+    kb_import = kb_sub.add_parser(
+        "import",
+        help="create or update entries from CSV or JSON, all or nothing (same title as an entry in force: update)",
+    )
+    kb_import.add_argument("file", nargs="?", help="a .csv or .json file, or - for stdin")
+    kb_import.add_argument("--format", choices=("csv", "json"), help="default: from the file's extension, else json")
+    kb_import.add_argument("--starter", action="store_true", help="the starter knowledge base shipped with the service")
+    kb_import.add_argument("--note", help="why, kept with each new version")
+    kb_import.set_defaults(func=cmd_kb_import)
+    kb_export = kb_sub.add_parser("export", help="write the entries in force as CSV (with BOM, for Excel) or JSON")
+    kb_export.add_argument("--format", choices=("csv", "json"), help="default: from --output's extension, else json")
+    kb_export.add_argument("--output", help="file to write (default: standard output)")
+    kb_export.add_argument("--all", action="store_true", help="retired entries too")
+    kb_export.set_defaults(func=cmd_kb_export)
 
     classify = sub.add_parser("classify", help="classify JSON lines (text, address, district, id) from FILE or stdin")
     classify.add_argument("file", nargs="?", help="a JSON-lines file (default: standard input)")

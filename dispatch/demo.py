@@ -1,4 +1,5 @@
-"""``dispatch serve --demo``: demo users for every role and agency, with fresh tokens printed."""
+"""``dispatch serve --demo``: demo users for every role and agency, with fresh tokens printed,
+and the starter knowledge base (general guidance written for the demo)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,13 @@ def _demo_users() -> list[tuple[str, str, str | None]]:
 
 
 async def setup_demo(dsn: str) -> list[DemoAccount]:
-    """Create the demo users if missing; give each a fresh token (tokens are stored hashed)."""
+    """Create the demo users if missing; give each a fresh token (tokens are stored hashed);
+    load the starter knowledge base (a second start changes nothing)."""
+    from dispatch.knowledge.transfer import load_starter
+
     conn = await connect(dsn)
     try:
+        await load_starter(conn)
         accounts = []
         for name, role, agency in _demo_users():
             token = await rotate_token(conn, name)
@@ -58,6 +63,7 @@ def print_demo_setup(accounts: list[DemoAccount], settings: Settings) -> None:
         f"\n  接警台 call-taker console: {base}/console/intake\n"
         f"  处置台 desk console:       {base}/console/desk\n"
         f"  督办台 supervisor:         {base}/console/supervisor\n"
+        f"  知识库 knowledge base:     {base}/console/kb\n"
         f"  群众查询 citizen status:   {base}/status\n"
         f"  API:                       {base}/api/v1/openapi.json\n\n"
     )

@@ -17,12 +17,15 @@ from typing import Final, Literal
 AssignmentState = Literal[
     "dispatched", "acknowledged", "in_progress", "resolved", "returned", "transferred", "released"
 ]
-TicketStatus = Literal["new", "dispatched", "acknowledged", "in_progress", "resolved", "closed", "merged", "cancelled"]
+TicketStatus = Literal[
+    "new", "dispatched", "acknowledged", "in_progress", "resolved", "closed", "merged", "cancelled", "answered"
+]
 Action = Literal["acknowledge", "start", "resolve", "return", "transfer", "release", "reopen"]
 
 OPEN_STATES: Final[frozenset[str]] = frozenset({"dispatched", "acknowledged", "in_progress"})
 CLOSED_STATES: Final[frozenset[str]] = frozenset({"returned", "transferred", "released"})
-FINAL_TICKET_STATUSES: Final[frozenset[str]] = frozenset({"closed", "merged", "cancelled"})
+# ``answered``: a consultation answered at first contact (直接答复), never dispatched.
+FINAL_TICKET_STATUSES: Final[frozenset[str]] = frozenset({"closed", "merged", "cancelled", "answered"})
 
 # action → (states it may start from, state it leads to)
 TRANSITIONS: Final[dict[Action, tuple[frozenset[str], AssignmentState]]] = {

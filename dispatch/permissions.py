@@ -46,6 +46,14 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "assignment.note": ("desk", "supervisor", "admin"),
     "deliveries.read": ("supervisor", "admin"),
     "deliveries.replay": ("supervisor", "admin"),
+    # Knowledge base (docs/api.md "Knowledge base"): every console user reads and searches it to
+    # answer consultations; supervisors and admins write it.
+    "kb.read": ("call_taker", "desk", "supervisor", "admin"),
+    "kb.write": ("supervisor", "admin"),
+    # An admin sets or resets a user's console password (dispatch user passwd does it too).
+    "user.password": ("admin",),
+    # Text messages sent to callers carry their numbers: admins only.
+    "sms.read": ("admin",),
 }
 
 

@@ -2,6 +2,8 @@
 reports them upward, in CSV (UTF-8 with BOM, for Excel), XLSX or JSON.
 
 Rows: each agency and district, each agency's subtotal (小计), and the total (合计). The
+answered consultations (直接办结) of a row are those answered from that agency's knowledge-base
+entries; the total counts every answered call, also those answered in free text. The
 numbers come from ``dispatch.store.stats.kpi_rows``; every definition is in
 docs/operations.md ("KPIs"). Deadlines not yet passed when the report is made count
 neither way, so a report states the moment it was made (``as_of``).
@@ -21,7 +23,7 @@ import orjson
 
 import agencies
 from dispatch.errors import ValidationFailed
-from dispatch.store.stats import kpi_rows, rate
+from dispatch.store.stats import answered_counts, kpi_rows, rate
 
 LOCAL_ZONE: Final = ZoneInfo("Asia/Shanghai")
 Format = Literal["csv", "xlsx", "json"]
@@ -48,6 +50,7 @@ COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("returned", "退回数 Returned"),
     ("return_rate", "退回率 Return rate"),
     ("escalations", "督办次数 Escalations"),
+    ("answered", "直接办结数 Answered at first contact"),
 )
 RATE_COLUMNS: Final = frozenset(key for key, _ in COLUMNS if key.endswith("_rate"))
 
@@ -99,7 +102,7 @@ def _district_label(code: str | None, level: str) -> str:
     return f"{district.name_zh} {code}" if district else code
 
 
-def _row(kpi: dict[str, Any]) -> dict[str, Any]:
+def _row(kpi: dict[str, Any], answered: dict[tuple[str | None, str | None], int]) -> dict[str, Any]:
     ack_p = kpi["ack_percentiles"] or [None]
     resolve_p = kpi["resolve_percentiles"] or [None]
     return {
@@ -123,6 +126,12 @@ def _row(kpi: dict[str, Any]) -> dict[str, Any]:
         "returned": kpi["returned"],
         "return_rate": rate(kpi["returned"], kpi["assignments"]),
         "escalations": kpi["escalations"],
+        "answered": answered.get(
+            (None, None)
+            if kpi["level"] == "total"
+            else (kpi["agency"], None if kpi["level"] == "agency" else kpi["district"]),
+            0,
+        ),
     }
 
 
@@ -131,7 +140,8 @@ async def build_report(conn: asyncpg.Connection, start: datetime, end: datetime)
     if start >= end:
         raise ValidationFailed("the period is empty: --from must come before --to")
     as_of = await conn.fetchval("SELECT now()")
-    rows = [_row(kpi) for kpi in await kpi_rows(conn, start, end)]
+    answered = await answered_counts(conn, start, end)
+    rows = [_row(kpi, answered) for kpi in await kpi_rows(conn, start, end)]
     return Report(start, end, as_of, rows)
 
 

@@ -38,7 +38,7 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch:
                 UPDATE tickets SET caller_phone = NULL, caller_name = NULL, facts = '{}', anonymised_at = now()
                 WHERE id IN (
                     SELECT id FROM tickets
-                    WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled')
+                    WHERE anonymised_at IS NULL AND status IN ('closed', 'merged', 'cancelled', 'answered')
                       AND coalesce(closed_at, updated_at) < now() - make_interval(days => $1)
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
                 )
@@ -53,6 +53,8 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch:
                     "UPDATE reports SET caller_phone = NULL, caller_name = NULL WHERE ticket_id = ANY($1::bigint[])",
                     ids,
                 )
+                # Text messages keep their text (number, code, link) but not whom they went to.
+                await conn.execute("UPDATE sms_messages SET phone = NULL WHERE ticket_id = ANY($1::bigint[])", ids)
                 for table, ticket_column, columns in _FREE_TEXT:
                     await _scrub_columns(conn, table, ticket_column, columns, ids)
                 await _scrub_events(conn, ids)

@@ -5,7 +5,8 @@ HMAC-SHA256 of the first three parts keyed with the user's stored token hash, an
 servers share ``DISPATCH_SESSION_SECRET``, with that secret too (so that reading the ``users``
 table is not enough to forge a session). Nothing is stored per session, every server process
 can check any cookie, and rotating or revoking the user's token ends all of that user's
-sessions at once (docs/decisions/0003-console-sessions.md).
+sessions at once (docs/decisions/0003-console-sessions.md). The user's password epoch is signed
+too (once a password was set), so that changing or resetting a password ends them as well.
 
 A request authenticated by the cookie is a browser's: unsafe methods must carry
 ``X-Requested-With: dispatch`` (a header another site cannot make a browser send without a
@@ -31,7 +32,7 @@ from dispatch.store.sessions import find_session_user
 from dispatch.store.users import Principal
 
 COOKIE_NAME: Final = "dispatch_session"
-SESSION_SECONDS: Final = 12 * 3600  # one shift
+SESSION_SECONDS: Final = 13 * 3600  # a 12-hour shift and its hand-over
 CSRF_HEADER: Final = "X-Requested-With"
 CSRF_VALUE: Final = "dispatch"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,8 +50,11 @@ class SessionClaim:
     signature: bytes
 
 
-def _mac(user_id: int, expires_at: int, token_hash: bytes, secret: bytes | None) -> bytes:
-    message = b"|".join((_CONTEXT, _VERSION.encode(), str(user_id).encode(), str(expires_at).encode()))
+def _mac(user_id: int, expires_at: int, token_hash: bytes, secret: bytes | None, epoch: int = 0) -> bytes:
+    parts = [_CONTEXT, _VERSION.encode(), str(user_id).encode(), str(expires_at).encode()]
+    if epoch:  # users who never set a password keep the signatures they always had
+        parts.append(b"password-epoch:%d" % epoch)
+    message = b"|".join(parts)
     key = token_hash if secret is None else hmac.new(secret, _CONTEXT + b"|key|" + token_hash, hashlib.sha256).digest()
     return hmac.new(key, message, hashlib.sha256).digest()
 
@@ -64,9 +68,9 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def sign_session(user_id: int, token_hash: bytes, expires_at: int, secret: bytes | None = None) -> str:
+def sign_session(user_id: int, token_hash: bytes, expires_at: int, secret: bytes | None = None, epoch: int = 0) -> str:
     """The cookie value of a session for this user until ``expires_at`` (unix seconds)."""
-    return f"{_VERSION}.{user_id}.{expires_at}.{_b64(_mac(user_id, expires_at, token_hash, secret))}"
+    return f"{_VERSION}.{user_id}.{expires_at}.{_b64(_mac(user_id, expires_at, token_hash, secret, epoch))}"
 
 
 def parse_session(value: str) -> SessionClaim | None:
@@ -91,14 +95,15 @@ def parse_session(value: str) -> SessionClaim | None:
 
 
 def verify_session(
-    claim: SessionClaim, token_hash: bytes, now: float | None = None, secret: bytes | None = None
+    claim: SessionClaim, token_hash: bytes, now: float | None = None, secret: bytes | None = None, epoch: int = 0
 ) -> bool:
     """True when the signature is right for this user's token (and the servers' secret) and
     the session has not ended."""
     current = time.time() if now is None else now
     if claim.expires_at <= current:
         return False
-    return hmac.compare_digest(claim.signature, _mac(claim.user_id, claim.expires_at, token_hash, secret))
+    expected = _mac(claim.user_id, claim.expires_at, token_hash, secret, epoch)
+    return hmac.compare_digest(claim.signature, expected)
 
 
 async def session_principal(request: web.Request) -> Principal | None:
@@ -110,8 +115,8 @@ async def session_principal(request: web.Request) -> Principal | None:
     found = await find_session_user(request.app[DB], claim.user_id)
     if found is None:
         return None
-    principal, token_hash = found
-    return principal if verify_session(claim, token_hash, secret=_secret(request)) else None
+    principal, token_hash, epoch = found
+    return principal if verify_session(claim, token_hash, secret=_secret(request), epoch=epoch) else None
 
 
 def has_session_cookie(request: web.Request) -> bool:
@@ -158,12 +163,17 @@ def session_expiry() -> int:
 
 
 def start_session(
-    response: web.StreamResponse, request: web.Request, user_id: int, token_hash: bytes, expires_at: int
+    response: web.StreamResponse,
+    request: web.Request,
+    user_id: int,
+    token_hash: bytes,
+    expires_at: int,
+    epoch: int = 0,
 ) -> None:
     """Set the cookie of a session ending at ``expires_at`` on ``response``."""
     response.set_cookie(
         COOKIE_NAME,
-        sign_session(user_id, token_hash, expires_at, _secret(request)),
+        sign_session(user_id, token_hash, expires_at, _secret(request), epoch),
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,

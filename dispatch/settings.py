@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     public_lookup_failure_limit: str = Field(
         default="20/10 minutes", description="failed ticket lookups (unknown number or wrong token) per address"
     )
+    public_code_failure_limit: str = Field(
+        default="5/day", description="wrong six-digit short codes per ticket number, from any address"
+    )
+    signin_failure_limit: str = Field(
+        default="10/15 minutes", description="wrong console passwords per user name, and per address"
+    )
     open311_rate_limit: str = Field(default="120/minute", description="Open311 requests per client address")
     open311_key_rate_limit: str = Field(default="60/minute", description="Open311 submissions per API key")
     rate_limit_trust_forwarded_for: bool = Field(
@@ -101,6 +107,19 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=500,
         description="the contact line of the Open311 discovery document",
+    )
+
+    # Text messages to callers (dispatch/sms.py): number, short code and status link.
+    sms: bool = Field(default=True, description="run this process's SMS notifier")
+    sms_url: str | None = Field(
+        default=None, description="the SMS gateway: POST JSON {id, to, text, ticket}; unset: log and table only"
+    )
+    sms_timeout_s: float = Field(default=10.0, gt=0, le=120, description="one request to the SMS gateway, seconds")
+    sms_max_attempts: int = Field(default=8, ge=1, le=100, description="attempts before a message is failed")
+    sms_retry_initial_s: float = Field(default=5.0, gt=0, le=3600, description="first SMS retry delay (doubles)")
+    sms_retry_max_s: float = Field(default=600.0, gt=0, le=86400, description="longest SMS retry delay")
+    public_url: str | None = Field(
+        default=None, description="the service's address as citizens reach it, for status links; unset: host:port"
     )
 
     # Delivery to agencies' own systems by webhook (dispatch/delivery, docs/agencies.md).
@@ -128,7 +147,14 @@ class Settings(BaseSettings):
             raise ValueError("a session secret is at least 32 characters (for example: openssl rand -hex 32)")
         return value
 
-    @field_validator("public_rate_limit", "public_lookup_failure_limit", "open311_rate_limit", "open311_key_rate_limit")
+    @field_validator(
+        "public_rate_limit",
+        "public_lookup_failure_limit",
+        "public_code_failure_limit",
+        "signin_failure_limit",
+        "open311_rate_limit",
+        "open311_key_rate_limit",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
@@ -136,6 +162,11 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("a rate limit reads like 30/minute, 20/10 minutes or 1000/day") from None
         return value
+
+    @field_validator("sms_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("http", "https"), "HTTP")
 
     @field_validator("database_url", "database_replica_url")
     @classmethod

@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # Tables whose rows tests create; reference tables (agencies, categories, districts) stay.
 MUTABLE_TABLES = (
     "classifier_models",
+    "sms_messages",
     "outbox",
     "events",
     "escalations",
@@ -54,6 +55,8 @@ MUTABLE_TABLES = (
     "assignments",
     "eido_imports",
     "tickets",
+    "kb_versions",
+    "kb_entries",
     "webhooks",
     "users",
     "desk_districts",
@@ -165,6 +168,7 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         redis_url=redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         port=0,
+        sms=False,  # tests of text messages run their own notifier (tests/dispatch/test_sms.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

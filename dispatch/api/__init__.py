@@ -12,6 +12,7 @@ from dispatch.api import (
     desks,
     health,
     interop,
+    kb,
     me,
     metrics,
     open311,
@@ -19,9 +20,11 @@ from dispatch.api import (
     public,
     queue,
     service_levels,
+    sms,
     stats,
     stream,
     tickets,
+    users,
 )
 
 
@@ -36,6 +39,7 @@ def setup_routes(app: web.Application) -> None:
         agency,
         desks,
         classify,
+        kb,
         stream,
         public,
         open311,
@@ -43,6 +47,8 @@ def setup_routes(app: web.Application) -> None:
         service_levels,
         stats,
         metrics,
+        users,
+        sms,
         console,
         openapi,
     ):

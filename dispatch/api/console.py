@@ -2,9 +2,11 @@
 ``static/`` folder, sign-in and sign-out, and the reference data the pages draw names from.
 
 - ``/console/`` sign-in and the list of consoles; ``/console/intake`` (call-takers),
-  ``/console/desk`` (agency desks), ``/console/supervisor`` (督办); ``/status`` for citizens.
-- ``POST /console/session`` exchanges an API token for a session cookie (a form or JSON);
-  ``DELETE /console/session`` signs out. See dispatch/sessions.py and docs/consoles.md.
+  ``/console/desk`` (agency desks), ``/console/supervisor`` (督办), ``/console/kb`` (the
+  knowledge base, for supervisors and admins); ``/status`` for citizens.
+- ``POST /console/session`` exchanges a user name and password, or an API token, for a session
+  cookie (a form or JSON); ``DELETE /console/session`` signs out. Wrong passwords are
+  rate-limited per user name and per address. See dispatch/sessions.py and docs/consoles.md.
 
 Pages carry a strict Content-Security-Policy: scripts and styles only from this service, no
 inline script, connections only back to this service (fetch and websockets).
@@ -20,21 +22,29 @@ from urllib.parse import quote
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 import agencies
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import MeOut, Strict
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
+from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from dispatch.passwords import hash_password_async, needs_rehash, verify_password_async
+from dispatch.ratelimit import LIMITER, client_address, key_id, rule
 from dispatch.sessions import end_session, same_origin, session_expiry, session_principal, start_session
-from dispatch.store.users import Principal, find_by_token, hash_token
+from dispatch.store.users import (
+    Principal,
+    find_by_token,
+    find_for_password,
+    set_password_hash_quietly,
+    token_hash_and_epoch,
+)
 
 log = structlog.get_logger("dispatch.console")
 
 STATIC_DIR: Final = Path(str(resources.files("dispatch").joinpath("static")))
-PAGES: Final = {"intake": "intake.html", "desk": "desk.html", "supervisor": "supervisor.html"}
+PAGES: Final = {"intake": "intake.html", "desk": "desk.html", "supervisor": "supervisor.html", "kb": "kb.html"}
 HOME_BY_ROLE: Final = {
     "call_taker": "/console/intake",
     "desk": "/console/desk",
@@ -73,12 +83,26 @@ SECURITY_HEADERS: Final = {
 
 
 class SessionCreate(Strict):
-    token: str = Field(min_length=1, max_length=200, description="the API token from `dispatch user add`")
+    """Either ``username`` and ``password``, or ``token``."""
+
+    token: str | None = Field(default=None, min_length=1, max_length=200, description="the API token")
+    username: str | None = Field(default=None, min_length=1, max_length=100, description="the user's name")
+    password: str | None = Field(
+        default=None, min_length=1, max_length=200, description="set by `dispatch user add --password`"
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SessionCreate:
+        if self.token is None and (self.username is None or self.password is None):
+            raise ValueError("give username and password, or token")
+        if self.token is not None and (self.username is not None or self.password is not None):
+            raise ValueError("give username and password, or token, not both")
+        return self
 
 
 class SessionOut(BaseModel):
     user: MeOut
-    expires_at: datetime = Field(description="the session lasts one shift (12 h)")
+    expires_at: datetime = Field(description="the session lasts a 12-hour shift and its hand-over (13 h)")
     home: str = Field(description="the console for this role")
 
 
@@ -231,16 +255,45 @@ def _is_form(request: web.Request) -> bool:
     return request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+# The one answer to an unknown user, a user without a password and a wrong password alike.
+WRONG_PASSWORD_MESSAGE: Final = "用户名或密码错误 / wrong user name or password"
+
+
+async def _password_principal(request: web.Request, username: str, password: str) -> tuple[Principal, bytes, int]:
+    """The user signing in with this password, with what the session is signed with; 401 with
+    one message for every failure, 429 once the user name's or the address's failures are spent."""
+    settings = request.app[SETTINGS]
+    limiter = request.app[LIMITER]
+    by_address = rule("signin_failures", settings.signin_failure_limit)
+    by_user = rule("signin_user_failures", settings.signin_failure_limit)
+    address = client_address(request)
+    user_key = key_id(username.strip().casefold())
+    await limiter.check(by_address, address)
+    await limiter.check(by_user, user_key)
+    found = await find_for_password(request.app[DB], username.strip())
+    encoded = found[1] if found else None
+    if not await verify_password_async(encoded, password) or found is None:
+        await limiter.count(by_address, address)
+        await limiter.count(by_user, user_key)
+        log.info("console.sign_in_refused", method="password")
+        raise Unauthorized(WRONG_PASSWORD_MESSAGE, code="invalid_credentials")
+    principal, encoded, token_hash, epoch = found
+    assert encoded is not None
+    if needs_rehash(encoded):
+        await set_password_hash_quietly(request.app[DB], principal.id, await hash_password_async(password))
+    return principal, token_hash, epoch
+
+
 @describe(
-    "Sign in to the consoles: exchange an API token for a session cookie lasting one shift (12 h)",
+    "Sign in to the consoles with a user name and password, or an API token: a session cookie for a shift (13 h)",
     tag="console",
     body=SessionCreate,
-    responses={200: SessionOut, 303: None, 401: None, 403: None},
+    responses={200: SessionOut, 303: None, 401: None, 403: None, 429: None},
 )
 async def sign_in(request: web.Request) -> web.StreamResponse:
-    """POST /console/session: JSON ``{"token"}`` answers the user; a plain HTML form (``token``,
-    ``next``) is redirected to the console. The cookie is HttpOnly, SameSite=Strict, Path=/,
-    and Secure when the request came over HTTPS."""
+    """POST /console/session: JSON ``{"username", "password"}`` or ``{"token"}`` answers the
+    user; a plain HTML form (the same fields, and ``next``) is redirected to the console. The
+    cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over HTTPS."""
     form = _is_form(request)
     next_path: str | None = None
     if form:
@@ -249,29 +302,47 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         except ValueError as exc:  # e.g. multipart without a boundary
             raise BadRequest(f"the form cannot be read: {exc}", code="malformed_form") from None
         token = str(fields.get("token", "")).strip()
+        username = str(fields.get("username", "")).strip()
+        password = str(fields.get("password", ""))
         next_path = _safe_next(str(fields.get("next", "")))
     else:
-        token = (await read_model(request, SessionCreate)).token.strip()
+        body = await read_model(request, SessionCreate)
+        token = (body.token or "").strip()
+        username, password = (body.username or "").strip(), body.password or ""
     if not same_origin(request):
         raise Forbidden("sign in from this service's own pages", code="cross_origin")
-    principal = await find_by_token(request.app[DB], token) if token else None
-    if principal is None:
-        log.info("console.sign_in_refused")
-        if form:
-            back = "/console/?error=invalid_token" + (f"&next={quote(next_path, safe='/')}" if next_path else "")
-            raise web.HTTPSeeOther(back)
-        raise Unauthorized("the API token is unknown, expired or revoked", code="invalid_token")
+    principal: Principal | None = None
+    epoch = 0
+    if username and not token:
+        try:
+            principal, token_hash, epoch = await _password_principal(request, username, password)
+        except Unauthorized:
+            if form:
+                raise web.HTTPSeeOther(_back(next_path, "invalid_credentials")) from None
+            raise
+    else:
+        principal = await find_by_token(request.app[DB], token) if token else None
+        if principal is None:
+            log.info("console.sign_in_refused", method="token")
+            if form:
+                raise web.HTTPSeeOther(_back(next_path, "invalid_token"))
+            raise Unauthorized("the API token is unknown, expired or revoked", code="invalid_token")
+        token_hash, epoch = await token_hash_and_epoch(request.app[DB], principal.id)
     if principal.role not in HOME_BY_ROLE:
         raise Forbidden(f"role {principal.role} has no console; use the API", code="no_console")
     expires_at = session_expiry()
-    log.info("console.signed_in", user=principal.name, role=principal.role)
+    log.info("console.signed_in", user=principal.name, role=principal.role, method="password" if username else "token")
     if form:
         redirect = web.HTTPSeeOther(next_path or HOME_BY_ROLE[principal.role])
-        start_session(redirect, request, principal.id, hash_token(token), expires_at)
+        start_session(redirect, request, principal.id, token_hash, expires_at, epoch)
         raise redirect
     response = json_response(_session_body(principal, expires_at))
-    start_session(response, request, principal.id, hash_token(token), expires_at)
+    start_session(response, request, principal.id, token_hash, expires_at, epoch)
     return response
+
+
+def _back(next_path: str | None, error: str) -> str:
+    return f"/console/?error={error}" + (f"&next={quote(next_path, safe='/')}" if next_path else "")
 
 
 @describe("Sign out of the consoles: the browser forgets the session cookie", tag="console", responses={200: SignedOut})
@@ -285,7 +356,7 @@ async def sign_out(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/console", console_root)
     app.router.add_get("/console/", console_index)
-    app.router.add_get(r"/console/{page:intake|desk|supervisor}", console_page)
+    app.router.add_get(r"/console/{page:intake|desk|supervisor|kb}", console_page)
     app.router.add_get("/console/assets/{path:.+}", console_asset)
     app.router.add_get("/console/reference.json", reference)
     app.router.add_post("/console/session", sign_in)

@@ -34,7 +34,7 @@ from dispatch.interop.public_text import (
 )
 from dispatch.ratelimit import LIMITER, client_address, rule
 from dispatch.store.feedback import close_resolved, record_feedback
-from dispatch.store.public import citizen_view, find_for_citizen
+from dispatch.store.public import citizen_view, find_for_citizen, short_code_of
 from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.public")
@@ -44,7 +44,11 @@ NOT_FOUND_MESSAGE = "no ticket with this number and token / 没有与该工单�
 
 
 class TokenQuery(BaseModel):
-    token: str = Field(min_length=1, max_length=100, description="the tracking token given with the ticket number")
+    token: str = Field(
+        min_length=1,
+        max_length=100,
+        description="the tracking token given with the ticket number, or its six-digit short code",
+    )
 
 
 class FeedbackCreate(Strict):
@@ -119,16 +123,27 @@ async def _find(request: web.Request, conn: asyncpg.Connection, token: str) -> i
     """The ticket this citizen may see; 404 (the same answer) for an unknown number or a wrong token.
 
     Failed lookups count against the address's failure limit, which, once spent, refuses every
-    lookup from that address for a while: guessing numbers or tokens gets nowhere.
+    lookup from that address for a while: guessing numbers or tokens gets nowhere. A six-digit
+    short code is also limited per ticket number, whoever asks: once a number's wrong codes are
+    spent, codes for that number are refused for the rest of the window (the long token still
+    works), so spreading guesses over many addresses gets nowhere either (docs/privacy.md).
     """
     settings = request.config_dict[SETTINGS]
     limiter = request.config_dict[LIMITER]
     failures = rule("public_lookup_failures", settings.public_lookup_failure_limit)
     address = client_address(request)
     await limiter.check(failures, address)
-    ticket_id = await find_for_citizen(conn, request.match_info["number"], token)
+    number = request.match_info["number"]
+    code_failures = rule("public_code_failures", settings.public_code_failure_limit)
+    is_code = short_code_of(token) is not None
+    number_key = number.upper()[:40]
+    if is_code:
+        await limiter.check(code_failures, number_key)
+    ticket_id = await find_for_citizen(conn, number, token)
     if ticket_id is None:
         await limiter.count(failures, address)
+        if is_code:
+            await limiter.count(code_failures, number_key)
         raise NotFound(NOT_FOUND_MESSAGE, code="ticket_not_found")
     return ticket_id
 

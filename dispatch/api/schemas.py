@@ -140,11 +140,32 @@ class Location(Strict):
         return self
 
 
+class AnswerIn(Strict):
+    """A consultation answered on the phone (直接答复): from a knowledge-base entry and/or in the
+    call-taker's words. The ticket is filed as ``answered``, with no assignment."""
+
+    kb_entry: int | None = Field(default=None, ge=1, le=2**62, description="id of the knowledge-base entry read out")
+    text: Annotated[Text, Field(max_length=4000)] | None = Field(
+        default=None, description="what the caller was told, in the call-taker's words (or a note beside the entry)"
+    )
+
+    @model_validator(mode="after")
+    def _something_answered(self) -> AnswerIn:
+        if self.kb_entry is None and not self.text:
+            raise ValueError("give kb_entry, text, or both")
+        return self
+
+
+# An answered consultation may have no place at all; the model validator below still asks
+# every other call for one.
+_NO_LOCATION = Location.model_construct(address="", district=None, lat=None, lon=None)
+
+
 class TicketCreate(Strict):
     description: Annotated[RequiredText, Field(max_length=4000)]
     channel: Channel = "phone"
     caller: Caller
-    location: Location
+    location: Location = Field(default=_NO_LOCATION, description="required unless the call is answered")
     category: CategoryCode | None = Field(default=None, description="override the proposed category")
     priority: PriorityCode | None = Field(default=None, description="override the proposed priority")
     agencies: list[AgencyCode] | None = Field(
@@ -158,6 +179,19 @@ class TicketCreate(Strict):
         description="file the ticket on the 待分派 queue instead of dispatching it (status new, no assignments); "
         "category is then optional: without one the ticket waits as uncategorised",
     )
+    answer: AnswerIn | None = Field(
+        default=None, description="answered at first contact: filed as status answered, not dispatched"
+    )
+
+    @model_validator(mode="after")
+    def _location_unless_answered(self) -> TicketCreate:
+        if self.answer is None and "location" not in self.model_fields_set:
+            raise ValueError("location is required (an answered consultation may leave it out)")
+        if self.answer is not None and self.agencies:
+            raise ValueError("an answered consultation is not dispatched: leave agencies out")
+        if self.answer is not None and self.queue:
+            raise ValueError("an answered consultation is not queued: leave queue out")
+        return self
 
     @field_validator("agencies")
     @classmethod
@@ -285,10 +319,18 @@ class LocationOut(BaseModel):
     lon: float | None
 
 
+class AnswerRef(BaseModel):
+    kb_entry: int
+    kb_version: int
+
+
 class TicketOut(BaseModel):
     id: int
     number: str
     tracking_token: str | None = Field(description="shown to call-takers, supervisors and admins only")
+    short_code: str | None = Field(
+        default=None, description="6 digits to read out and type on a keypad; shown like tracking_token"
+    )
     status: str
     category: str | None
     priority: PriorityCode
@@ -303,6 +345,7 @@ class TicketOut(BaseModel):
     closed_at: datetime | None
     classification: dict[str, Any] | None
     facts: dict[str, dict[str, Any]] = Field(default={}, description="intake facts per agency")
+    answer: AnswerRef | None = Field(default=None, description="the knowledge-base entry an answered call used")
     assignments: list[AssignmentOut]
     duplicates: list[DuplicateOut] = []
     reports: list[ReportOut] | None = None

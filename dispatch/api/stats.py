@@ -161,12 +161,18 @@ class Satisfaction(BaseModel):
     mean_rating: float
 
 
+class Answered(BaseModel):
+    tickets: int = Field(description="consultations answered at first contact (直接办结) filed in the period")
+    rate: float | None = Field(description="answered ÷ (answered + tickets dispatched in the period)")
+
+
 class SummaryOut(BaseModel):
     period: Period
     filters: Filters
     open: OpenWork
     overdue_now: OverdueNow
     dispatched: Dispatched
+    answered: Answered
     acknowledge: AckStats
     resolve: ResolveStats
     by_agency: list[AgencyStats]

@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import metrics
+from dispatch.answering import answer_call
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import (
@@ -38,6 +39,7 @@ from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
 from dispatch.store.queue import queued_event
 from dispatch.store.tickets import Decision
+from dispatch.store.users import Principal
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -69,8 +71,10 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = await authenticate(request, "ticket.create")
     key = _idempotency_key(request)
     body = await read_model(request, TicketCreate)
-    decision = decide(body)
     request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
+    if body.answer is not None:
+        return await _answer(request, principal, body, key, request_hash)
+    decision = decide(body)
     location = body.location
     search = None
     if decision.category:
@@ -113,6 +117,19 @@ async def create_ticket(request: web.Request) -> web.Response:
     if created:
         metrics.ticket_created(ticket["category"], ticket["priority"])
     return json_response(ticket, status=201 if created else 200, headers={"Location": f"/api/v1/tickets/{ticket_id}"})
+
+
+async def _answer(
+    request: web.Request, principal: Principal, body: TicketCreate, key: str | None, request_hash: bytes
+) -> web.Response:
+    """The create of a consultation answered at first contact (dispatch/answering.py)."""
+    async with request.app[DB].acquire() as conn:
+        outcome = await answer_call(conn, principal, body, idempotency_key=key, request_hash=request_hash)
+        ticket = outcome.ticket or await store.get_ticket(conn, outcome.id, principal, detail=False)
+    if outcome.created:
+        metrics.ticket_created(ticket["category"], ticket["priority"])
+    status = 201 if outcome.created else 200
+    return json_response(ticket, status=status, headers={"Location": f"/api/v1/tickets/{outcome.id}"})
 
 
 @describe(

@@ -61,6 +61,7 @@ STATUS_TEXT: dict[str, Text] = {
     "closed": Text("已办结归档", "closed"),
     "merged": Text("已与同一事件的工单合并处理", "merged with another report of the same incident"),
     "cancelled": Text("已撤销", "cancelled"),
+    "answered": Text("已直接答复办结", "answered at first contact"),
 }
 
 
@@ -117,6 +118,8 @@ def _event_text(event_type: str, data: Mapping[str, Any]) -> Text | None:
         return Text("工单已办结归档", "the ticket was closed")
     if event_type == "ticket.merged":
         return Text("已与同一事件的其他工单合并处理", "merged with another report of the same incident")
+    if event_type == "ticket.answered":
+        return Text("您的咨询已直接答复办结", "your question was answered at first contact")
     if event_type == "ticket.report_added":
         return Text("收到关于同一事件的补充反映", "another report about the same incident was received")
     if "escalat" in event_type:

@@ -74,7 +74,7 @@ def _candidates_sql(categories: int, district: bool, point: bool, limit: int, fi
         f"""
         (SELECT {CANDIDATE_COLUMNS} FROM tickets
          WHERE {place} AND category = {category}
-           AND status NOT IN ('closed', 'merged', 'cancelled')
+           AND status NOT IN ('closed', 'merged', 'cancelled') AND status <> 'answered'
            AND created_at > now() - make_interval(secs => {window}){leave_out}
          ORDER BY created_at DESC LIMIT {limit})"""
         for place in near

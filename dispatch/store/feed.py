@@ -58,9 +58,10 @@ async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -
             continue  # tickets are never deleted; only a test emptying tables gets here
         ticket = built.get(row["ticket_id"])
         if ticket is None:
-            # The feed reaches every agency on the ticket: no tracking token, caller masked.
+            # The feed reaches every agency on the ticket: no tracking token or short code, caller masked.
             state = mask_caller(_ticket_dict(ticket_row, None))
             state["tracking_token"] = None
+            state["short_code"] = None
             state["assignments"] = by_ticket[row["ticket_id"]]
             ticket = built[row["ticket_id"]] = orjson.Fragment(dumps(state))
         assignment = None

@@ -23,6 +23,9 @@ _DECOY_TOKEN = secrets.token_urlsafe(16)
 # carry bytes PostgreSQL refuses in text, such as NUL).
 _PLAUSIBLE_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _PLAUSIBLE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# The six-digit short code read out over the phone (spaces a caller may type are dropped).
+_SHORT_CODE = re.compile(r"^[0-9]{6}$")
+_DECOY_CODE = "".join(secrets.choice("0123456789") for _ in range(6))
 # Open311 status "closed": the agencies are done (resolved counts: the work is finished).
 OPEN311_CLOSED_STATUSES = ("resolved", "closed", "merged", "cancelled")
 OPEN311_CHANNEL = "open311"
@@ -30,16 +33,29 @@ OPEN311_CHANNEL = "open311"
 TOKEN_LOOKUP_WINDOW = timedelta(days=90)
 
 
+def short_code_of(token: str) -> str | None:
+    """The six-digit short code ``token`` is, if it is one (spaces and dashes dropped), else None."""
+    digits = token.replace(" ", "").replace("-", "")
+    return digits if _SHORT_CODE.match(digits) else None
+
+
 async def find_for_citizen(conn: asyncpg.Connection, number: str, token: str) -> int | None:
-    """The id of the ticket with this number if ``token`` is its tracking token, else None.
+    """The id of the ticket with this number if ``token`` is its tracking token or its six-digit
+    short code, else None.
 
     An unknown number and a wrong token do the same work (one indexed lookup and one
     constant-time comparison) and give the same answer, so numbers cannot be enumerated.
+    Guessing short codes is bounded by the view's rate limits (docs/privacy.md).
     """
     row = None
     if _PLAUSIBLE_NUMBER.match(number):
-        row = await conn.fetchrow("SELECT id, tracking_token FROM tickets WHERE number = $1", number)
-    stored = row["tracking_token"] if row is not None else _DECOY_TOKEN
+        row = await conn.fetchrow("SELECT id, tracking_token, short_code FROM tickets WHERE number = $1", number)
+    code = short_code_of(token)
+    if code is not None:
+        token = code
+        stored = row["short_code"] if row is not None else _DECOY_CODE
+    else:
+        stored = row["tracking_token"] if row is not None else _DECOY_TOKEN
     matches = hmac.compare_digest(stored.encode("utf-8"), token.encode("utf-8", "replace"))
     if row is None or not matches:
         return None

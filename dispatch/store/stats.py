@@ -202,6 +202,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
         *args,
     )
 
+    answered = await answered_count(conn, filters)
     escalations = [dict(r) for r in escalation_rows if not r["kind"].startswith("reminder_")]
     return {
         "period": {"from": filters.start, "to": filters.end},
@@ -214,6 +215,8 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
             "by_agency": list(overdue.values()),
         },
         "dispatched": {"assignments": total["assignments"], "tickets": total["tickets"]},
+        # 直接办结: consultations answered at first contact, and their share of the calls filed.
+        "answered": {"tickets": answered, "rate": rate(answered, answered + total["tickets"])},
         **kpis(total),
         "by_agency": [
             {"agency": row["agency"], "assignments": row["assignments"], **kpis(row)}
@@ -236,6 +239,53 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
             else None
         ),
     }
+
+
+async def answered_count(conn: asyncpg.Connection, filters: StatsFilter) -> int:
+    """Tickets answered at first contact (直接办结) filed in the period, with the district and
+    priority filters; with an agency, those answered from that agency's knowledge-base entries."""
+    args: list[Any] = [filters.start, filters.end]
+    where = ["t.status = 'answered'", "t.created_at >= $1", "t.created_at < $2"]
+    if filters.district:
+        args.append(filters.district)
+        where.append(f"t.district = ${len(args)}")
+    if filters.priority:
+        args.append(filters.priority)
+        where.append(f"t.priority = ${len(args)}")
+    if filters.agency:
+        args.append(filters.agency)
+        where.append(
+            f"EXISTS (SELECT 1 FROM kb_versions v WHERE v.entry_id = t.kb_entry_id "
+            f"AND v.version = t.kb_version AND v.agency = ${len(args)})"
+        )
+    count: int = await conn.fetchval(f"SELECT count(*) FROM tickets t WHERE {' AND '.join(where)}", *args)
+    return count
+
+
+async def answered_counts(
+    conn: asyncpg.Connection, start: datetime, end: datetime
+) -> dict[tuple[str | None, str | None], int]:
+    """Answered consultations (直接办结) filed in ``[start, end)`` for the report, keyed by the
+    knowledge-base entry's agency and the ticket's district: ``(agency, district)``, ``(agency,
+    None)`` for the agency's subtotal, and ``(None, None)`` for the total."""
+    rows = await conn.fetch(
+        """
+        SELECT v.agency, t.district, GROUPING(v.agency) AS no_agency, GROUPING(t.district) AS no_district,
+               count(*) AS n
+        FROM tickets t LEFT JOIN kb_versions v ON v.entry_id = t.kb_entry_id AND v.version = t.kb_version
+        WHERE t.status = 'answered' AND t.created_at >= $1 AND t.created_at < $2
+        GROUP BY GROUPING SETS ((v.agency, t.district), (v.agency), ())
+        """,
+        start,
+        end,
+    )
+    counts: dict[tuple[str | None, str | None], int] = {}
+    for row in rows:
+        if row["no_agency"]:
+            counts[(None, None)] = row["n"]
+        elif row["agency"] is not None:
+            counts[(row["agency"], None if row["no_district"] else row["district"])] = row["n"]
+    return counts
 
 
 # What is late now ---------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ TICKET_COLUMNS = """
     t.id, t.number, t.tracking_token, t.channel, t.caller_phone, t.caller_name, t.caller_no_phone_reason,
     t.address, t.district,
     t.lat, t.lon, t.description, t.category, t.priority, t.status, t.merged_into, t.classification,
-    t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.facts
+    t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.facts, t.short_code,
+    t.kb_entry_id, t.kb_version
 """
 ASSIGNMENT_COLUMNS = """
     id, ticket_id, agency, desk_id, role, state, ack_due, resolve_due, created_at, acknowledged_at,
@@ -122,6 +123,11 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+# The next ticket number, MS<yyyymmdd, China time>-<serial>.
+NEXT_NUMBER_SQL = """'MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
+                    || lpad(nextval('ticket_number_seq')::text, 6, '0')"""
+
+
 # One statement writes the ticket, its assignments, their events and the events' outbox rows:
 # atomic and durable like a transaction, in one round trip instead of five. With an
 # Idempotency-Key already used, the ticket insert does nothing and neither does the rest.
@@ -187,8 +193,7 @@ def _create_statement_with(agencies: int, extra_events: int, candidates_sql: str
         INSERT INTO tickets AS t (number, tracking_token, channel, caller_phone, caller_name, address, district,
                                   lat, lon, description, category, priority, status, classification, created_by,
                                   idempotency_key, request_hash, facts, caller_no_phone_reason)
-        VALUES ('MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-                    || lpad(nextval('ticket_number_seq')::text, 6, '0'),
+        VALUES ({NEXT_NUMBER_SQL},
                 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{status}', $12, $13, $14, $15, $16, $20)
         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING t
@@ -351,6 +356,7 @@ def _ticket_dict(row: asyncpg.Record, principal: Principal | None) -> dict[str, 
         "id": row["id"],
         "number": row["number"],
         "tracking_token": row["tracking_token"] if show_token else None,
+        "short_code": row["short_code"] if show_token else None,
         "status": row["status"],
         "category": row["category"],
         "priority": row["priority"],
@@ -370,6 +376,7 @@ def _ticket_dict(row: asyncpg.Record, principal: Principal | None) -> dict[str, 
         "closed_at": row["closed_at"],
         "classification": row["classification"],
         "facts": row["facts"] or {},
+        "answer": {"kb_entry": row["kb_entry_id"], "kb_version": row["kb_version"]} if row["kb_entry_id"] else None,
     }
 
 

@@ -125,3 +125,45 @@ async def rotate_token(conn: asyncpg.Connection, name: str) -> str | None:
         "UPDATE users SET token_hash = $2 WHERE name = $1 AND revoked_at IS NULL", name, hash_token(token)
     )
     return token if result.endswith(" 1") else None
+
+
+async def set_password(conn: asyncpg.Connection | asyncpg.Pool, name: str, encoded: str) -> bool:
+    """Store a user's new password hash; the sessions signed before end. False if there is no
+    live user of that name."""
+    result: str = await conn.execute(
+        """UPDATE users SET password_hash = $2, password_changed_at = now(), password_epoch = password_epoch + 1
+           WHERE name = $1 AND revoked_at IS NULL""",
+        name,
+        encoded,
+    )
+    return result.endswith(" 1")
+
+
+async def find_for_password(
+    conn: asyncpg.Connection | asyncpg.Pool, name: str
+) -> tuple[Principal, str | None, bytes, int] | None:
+    """The live user of this name with its password hash (None: no password set), token hash and
+    password epoch; None if there is no live user of that name."""
+    row = await conn.fetchrow(
+        """
+        SELECT id, name, role, agency, district, desk_id, password_hash, token_hash, password_epoch FROM users
+        WHERE name = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        """,
+        name,
+    )
+    if row is None:
+        return None
+    principal = Principal(row["id"], row["name"], row["role"], row["agency"], row["district"], row["desk_id"])
+    return principal, row["password_hash"], bytes(row["token_hash"]), row["password_epoch"]
+
+
+async def token_hash_and_epoch(conn: asyncpg.Connection | asyncpg.Pool, user_id: int) -> tuple[bytes, int]:
+    """What a session of this user is signed with."""
+    row = await conn.fetchrow("SELECT token_hash, password_epoch FROM users WHERE id = $1", user_id)
+    assert row is not None, "the user signed in a moment ago and users are never deleted"
+    return bytes(row["token_hash"]), row["password_epoch"]
+
+
+async def set_password_hash_quietly(conn: asyncpg.Connection | asyncpg.Pool, user_id: int, encoded: str) -> None:
+    """Replace a hash by a stronger one of the same password (sessions stay valid)."""
+    await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, encoded)

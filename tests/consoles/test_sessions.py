@@ -52,7 +52,7 @@ async def test_sign_in_sets_an_httponly_samesite_strict_cookie_for_one_shift(
     assert morsel["httponly"] is True
     assert morsel["samesite"] == "Strict"
     assert morsel["path"] == "/"
-    assert morsel["max-age"] == str(12 * 3600)
+    assert morsel["max-age"] == str(13 * 3600)  # a 12-hour shift and its hand-over
     assert not morsel["secure"]  # plain http here; see the next test
     assert token not in morsel.value  # the cookie never carries the API token
     assert body["user"]["role"] == "desk"

@@ -9,13 +9,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from dispatch.reports import COLUMNS, build_report, render_csv, render_json
 from dispatch.settings import Settings
 from dispatch.store.users import Principal
+from tests.api_helpers import call as api_call
+from tests.api_helpers import ticket_body
 from tests.cli_helpers import clean_env, run_dispatch
+from tests.conftest import UserFactory
 from tests.deadlines.conftest import AppFactory
 from tests.deadlines.test_stats import _history
 
@@ -57,3 +61,23 @@ async def test_report_command_writes_an_xlsx_workbook(
     assert sheet["A3"].value == "合计 Total" and sheet["C3"].value == 0
     bad = run_dispatch("report", "--from", "2026-11-30", "--to", "2026-11-01", env=env)
     assert bad.returncode == 2 and bad.stderr.startswith("dispatch:")
+
+
+async def test_the_report_counts_answered_consultations_per_agency_and_in_total(
+    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, admin = await make_user("admin")
+    _, entry = await api_call(
+        http, "POST", "/api/v1/kb", admin, {"title": "护照", "answer": "到出入境大厅", "agency": "police"}
+    )
+    consultation = {"description": "问护照怎么办", "caller": {"phone": "13800000009"}}
+    await api_call(http, "POST", "/api/v1/tickets", taker, consultation | {"answer": {"kb_entry": entry["id"]}})
+    await api_call(http, "POST", "/api/v1/tickets", taker, consultation | {"answer": {"text": "已答复"}})
+    await api_call(http, "POST", "/api/v1/tickets", taker, ticket_body())  # a police dispatch, so police has rows
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn:
+        report = await build_report(conn, now - timedelta(hours=1), now + timedelta(hours=1))
+    total = next(r for r in report.rows if r["agency"] == "合计 Total")
+    police = next(r for r in report.rows if r["agency"] == "公安 police" and r["district"] == "小计 Subtotal")
+    assert (total["answered"], police["answered"]) == (2, 1)

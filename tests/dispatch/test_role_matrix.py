@@ -16,11 +16,17 @@ Scenario = Callable[[aiohttp.ClientSession, str, dict[str, Any]], Awaitable[int]
 
 
 async def _setup(http: aiohttp.ClientSession, make_user: UserFactory) -> dict[str, Any]:
-    _, taker = await make_user("call_taker")
+    taker_user, taker = await make_user("call_taker")
     _, ticket = await call(http, "POST", "/api/v1/tickets", taker, ticket_body())
     _, other = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description="另一起打架"))
     _, queued = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description="说不清的事", queue=True))
-    return {"ticket": ticket, "other": other, "queued": queued, "lead": ticket["assignments"][0]["id"]}
+    return {
+        "ticket": ticket,
+        "other": other,
+        "queued": queued,
+        "lead": ticket["assignments"][0]["id"],
+        "taker": taker_user.name,
+    }
 
 
 async def _create(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
@@ -138,6 +144,23 @@ async def _reroute(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any])
     return (await call(http, "POST", path, token, {"category": "police.dispute"}))[0]
 
 
+async def _read_kb(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/kb/suggest?text=居住证", token))[0]
+
+
+async def _write_kb(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "POST", "/api/v1/kb", token, {"title": "居住证", "answer": "到派出所办理"}))[0]
+
+
+async def _set_password(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    body = {"password": "a-new-password"}
+    return (await call(http, "PUT", f"/api/v1/users/{ctx['taker']}/password", token, body))[0]
+
+
+async def _read_sms(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/sms", token))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "queue.read": _read_queue,
     "ticket.reroute": _reroute,
@@ -163,6 +186,10 @@ SCENARIOS: dict[str, Scenario] = {
     "assignment.note": _note,
     "deliveries.read": _read_dead_letters,
     "deliveries.replay": _replay_dead_letters,
+    "kb.read": _read_kb,
+    "kb.write": _write_kb,
+    "user.password": _set_password,
+    "sms.read": _read_sms,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a

@@ -32,7 +32,7 @@ async def test_desk_receives_an_assignment_created_after_it_connected(
     assert [e["type"] for e in events] == ["ticket.created", "assignment.created", "assignment.created"]
     created = events[1]
     assert created["ticket"]["id"] == ticket["id"]
-    assert created["ticket"]["tracking_token"] is None
+    assert created["ticket"]["tracking_token"] is None and created["ticket"]["short_code"] is None
     assert created["assignment"]["agency"] == "police" and created["assignment"]["state"] == "dispatched"
     assert created["ticket"]["assignments"][0]["ack_due"]  # full state: no re-fetch needed
     assert [int(e["cursor"]) for e in events] == sorted(int(e["cursor"]) for e in events)

@@ -28,6 +28,7 @@ define({
   "intake.attached.title": ["已并入已有工单，请向来电人读出：", "Attached to an existing ticket. Read this out to the caller:"],
   "intake.queued.title": ["已登记，转待分派（暂未派单），请向来电人读出：", "Recorded and filed to the queue (not dispatched yet). Read this out:"],
   "intake.queued": ["已转待分派：{number}", "Filed to the queue: {number}"],
+  "intake.answered.title": ["已直接答复（未派单），请向来电人读出：", "Answered at first contact (not dispatched). Read this out:"],
   "intake.attached.note": [
     "本次来电已作为补充反映并入 {number}（{status}），未新建工单。",
     "This call was attached to {number} ({status}) as a further report; no new ticket.",
@@ -83,7 +84,7 @@ let classifyTimer = null;
 let historySeq = 0;
 let historyTimer = null;
 let submitting = false;
-let recorded = null; // what this call became: {kind: "created" | "queued" | "attached", number}
+let recorded = null; // what this call became: {kind: "created" | "queued" | "attached" | "answered", number}
 let duplicateDetails = new Map();
 
 // ----- menus --------------------------------------------------------------------------
@@ -475,7 +476,7 @@ async function submit() {
     const { status, data } = await post("/api/v1/tickets", ticketBody(), { headers: { "Idempotency-Key": idempotencyKey } });
     const queued = data.status === "new";
     recorded = { kind: queued ? "queued" : "created", number: data.number };
-    showResult(recorded.kind, data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "");
+    showResult(recorded.kind, data.number, data.tracking_token, status === 200 ? t("intake.replayed") : "", data.short_code);
     announce(queued ? t("intake.queued", { number: data.number }) : `${t("intake.created")} ${data.number}`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
@@ -505,7 +506,13 @@ async function attach(dup) {
     const ticket = await detailOf(dup.id);
     recorded = { kind: "attached", number: dup.number };
     const status = ticket ? t(`status.${ticket.status}`) : "";
-    showResult("attached", dup.number, ticket?.tracking_token || "", t("intake.attached.note", { number: dup.number, status }));
+    showResult(
+      "attached",
+      dup.number,
+      ticket?.tracking_token || "",
+      t("intake.attached.note", { number: dup.number, status }),
+      ticket?.short_code,
+    );
     announce(t("intake.attached", { number: dup.number }));
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) showFieldErrors(error);
@@ -515,11 +522,12 @@ async function attach(dup) {
   }
 }
 
-function showResult(kind, number, token, note) {
+function showResult(kind, number, token, note, code = "") {
   $("result").dataset.kind = kind;
   $("result-title").textContent = t(`intake.${kind}.title`);
   $("result-number").textContent = number;
   $("result-token").textContent = token;
+  $("result-code").textContent = code || "";
   $("result-note").textContent = note;
   $("result").hidden = false;
   $("result").focus();
@@ -544,7 +552,7 @@ function reset() {
   for (const input of document.querySelectorAll("#assist input")) input.checked = false;
   $("result").hidden = true;
   delete $("result").dataset.kind;
-  for (const id of ["result-number", "result-token", "result-note"]) $(id).textContent = "";
+  for (const id of ["result-number", "result-token", "result-code", "result-note"]) $(id).textContent = "";
   renderSuggestion();
   renderDuplicates();
   clearHistory();
@@ -610,6 +618,12 @@ async function main() {
     });
   }
   $("new-call").addEventListener("click", reset);
+  // Answered from the knowledge base (kb-panel.js): this call is recorded, the next one is new.
+  document.addEventListener("kb:answered", (event) => {
+    const ticket = event.detail.ticket;
+    recorded = { kind: "answered", number: ticket.number };
+    showResult("answered", ticket.number, ticket.tracking_token, "", ticket.short_code);
+  });
   $("result-new").addEventListener("click", reset);
   document.addEventListener("keydown", onKey);
   window.addEventListener("langchange", () => {

@@ -3,7 +3,15 @@
 
 import { api, get } from "./api.js";
 import { errorText } from "./errors.js";
-import { applyStatic, getLang, pick, t, toggleLang } from "./i18n.js";
+import { applyStatic, define, getLang, pick, t, toggleLang } from "./i18n.js";
+
+define({
+  "nav.kb": ["知识库", "Knowledge base"],
+  "short.code": ["短码（电话查询用）", "Short code (for the phone)"],
+  "status.answered": ["已直接答复", "answered"],
+});
+// Who manages the knowledge base (the shell links its page for them).
+const KB_ROLES = new Set(["supervisor", "admin"]);
 
 let reference = null;
 const indexes = {};
@@ -108,6 +116,10 @@ export async function startShell({ requireUser = true } = {}) {
     user = (await get("/api/v1/me")).data;
     renderUser(user);
     window.addEventListener("langchange", () => renderUser(user));
+    const nav = document.querySelector("header nav");
+    if (nav && KB_ROLES.has(user.role) && !nav.querySelector('a[data-console="kb"]')) {
+      nav.append(el("a", { href: "/console/kb", "data-console": "kb", "data-i18n": "nav.kb", text: t("nav.kb") }));
+    }
     const current = document.body.dataset.console;
     for (const link of document.querySelectorAll("nav a[data-console]")) {
       if (link.dataset.console === current) link.setAttribute("aria-current", "page");

@@ -2,8 +2,16 @@
 // tracking token (GET /api/v1/public/tickets/{number}?token=), and feedback once resolved.
 
 import { ApiError, api } from "./api.js";
-import { formatDateTime, pick, t } from "./i18n.js";
+import { define, formatDateTime, pick, t } from "./i18n.js";
 import { startShell } from "./shell.js";
+
+define({
+  "status.intro.code": [
+    "请输入受理时告知您的工单号，以及 6 位短码或短信链接中的查询码。",
+    "Enter the ticket number you were given, and the 6-digit short code or the tracking token from the text message.",
+  ],
+  "status.code": ["短码或查询码", "Short code or tracking token"],
+});
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {number, token, ticket}
