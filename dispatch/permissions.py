@@ -42,6 +42,10 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "assignment.note": ("desk", "supervisor", "admin"),
     "deliveries.read": ("supervisor", "admin"),
     "deliveries.replay": ("supervisor", "admin"),
+    # Supervision (docs/consoles.md): 催办 a desk, and re-dispatch open work to another agency
+    # or desk; desks transfer their own work with assignment.move instead.
+    "assignment.urge": ("supervisor", "admin"),
+    "assignment.redispatch": ("supervisor", "admin"),
 }
 
 

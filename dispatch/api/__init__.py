@@ -20,6 +20,7 @@ from dispatch.api import (
     service_levels,
     stats,
     stream,
+    supervision,
     tickets,
 )
 
@@ -31,6 +32,7 @@ def setup_routes(app: web.Application) -> None:
         me,
         tickets,
         assignments,
+        supervision,
         agency,
         desks,
         classify,

@@ -465,7 +465,9 @@ async def list_tickets(
         where.append(f"t.caller_phone = {arg(filters.caller_phone)}")
     if filters.text:
         pattern = arg(filters.text)
-        where.append(f"(strpos(t.description, {pattern}) > 0 OR strpos(t.address, {pattern}) > 0)")
+        where.append(
+            f"(strpos(t.description, {pattern}) > 0 OR strpos(t.address, {pattern}) > 0 OR t.number = upper({pattern}))"
+        )
     if cursor:
         where.append(f"t.id < {arg(decode_cursor(cursor))}")
     rows = await conn.fetch(

@@ -128,6 +128,15 @@ async def _replay_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dic
     return (await call(http, "POST", "/api/v1/deliveries/dead/replay", token, {"all": True}))[0]
 
 
+async def _urge(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/urge", token, {"message": "请尽快签收"}))[0]
+
+
+async def _redispatch(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    body = {"desk": "police.xiping", "reason": "事发地在西平"}
+    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/redispatch", token, body))[0]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "desk.read": _read_desks,
     "desk.write": _write_desk,
@@ -151,6 +160,8 @@ SCENARIOS: dict[str, Scenario] = {
     "assignment.note": _note,
     "deliveries.read": _read_dead_letters,
     "deliveries.replay": _replay_dead_letters,
+    "assignment.urge": _urge,
+    "assignment.redispatch": _redispatch,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a
