@@ -26,7 +26,7 @@ import agencies
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import MeOut, Strict
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
+from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from dispatch.sessions import end_session, same_origin, session_expiry, session_principal, start_session
 from dispatch.store.users import Principal, find_by_token, hash_token
@@ -115,11 +115,16 @@ class PriorityRef(BaseModel):
     resolve_seconds: int
 
 
+class ConsoleSettingsOut(BaseModel):
+    alarm_repeat_seconds: float = Field(description="DISPATCH_ALARM_REPEAT_SECONDS: an alarm rings again after this")
+
+
 class ReferenceOut(BaseModel):
     agencies: list[AgencyRef]
     categories: list[CategoryRef]
     districts: list[DistrictRef]
     priorities: list[PriorityRef]
+    console: ConsoleSettingsOut
 
 
 def _file(name: str, *, page: bool) -> web.FileResponse:
@@ -186,7 +191,8 @@ async def console_asset(request: web.Request) -> web.StreamResponse:
     responses={200: ReferenceOut},
 )
 async def reference(request: web.Request) -> web.Response:
-    """GET /console/reference.json: what the consoles' menus list (no personal data)."""
+    """GET /console/reference.json: what the consoles' menus list (no personal data), and the
+    consoles' settings (``console``: how often an alarm rings again)."""
     body = {
         "agencies": [{"code": a.code, "name": {"zh": a.name_zh, "en": a.name_en}} for a in agencies.AGENCIES.values()],
         "categories": [
@@ -208,6 +214,7 @@ async def reference(request: web.Request) -> web.Response:
             }
             for p in agencies.PRIORITIES
         ],
+        "console": {"alarm_repeat_seconds": request.app[SETTINGS].alarm_repeat_seconds},
     }
     return json_response(body, headers={"Cache-Control": "max-age=300"})
 

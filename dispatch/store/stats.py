@@ -259,20 +259,30 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
 # What is late now ---------------------------------------------------------------------------------
 
 
+def encode_time_cursor(kind: str, at: datetime, row_id: int) -> str:
+    """A keyset cursor (a time and an id) of list ``kind``, opaque to clients."""
+    micros = int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+    return base64.urlsafe_b64encode(f"{kind}:{micros}:{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_time_cursor(kind: str, cursor: str) -> tuple[datetime, int]:
+    """The time and id of a cursor of list ``kind``; 400 for anything this service did not give out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        got, micros, row_id = raw.split(":")
+        if got != kind:
+            raise ValueError
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(row_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+
+
 def encode_overdue_cursor(due_at: datetime, assignment_id: int) -> str:
-    micros = int((due_at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-    return base64.urlsafe_b64encode(f"o:{micros}:{assignment_id}".encode()).decode().rstrip("=")
+    return encode_time_cursor("o", due_at, assignment_id)
 
 
 def decode_overdue_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, micros, assignment_id = raw.split(":")
-        if kind != "o":
-            raise ValueError
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(assignment_id)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+    return decode_time_cursor("o", cursor)
 
 
 async def overdue(

@@ -120,6 +120,10 @@ async def _note(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) ->
     return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/notes", token, body))[0]
 
 
+async def _read_handled(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/assignments/handled", token))[0]
+
+
 async def _read_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "GET", "/api/v1/deliveries/dead", token))[0]
 
@@ -158,6 +162,7 @@ SCENARIOS: dict[str, Scenario] = {
     "assignment.pause": _pause,
     "stats.read": _stats,
     "assignment.note": _note,
+    "assignment.read": _read_handled,
     "deliveries.read": _read_dead_letters,
     "deliveries.replay": _replay_dead_letters,
     "assignment.urge": _urge,
