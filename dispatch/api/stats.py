@@ -19,7 +19,7 @@ from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
-from dispatch.app_keys import REPLICA
+from dispatch.app_keys import REPLICA, SETTINGS
 from dispatch.auth import authenticate
 from dispatch.errors import Forbidden, ValidationFailed
 from dispatch.store import stats as store
@@ -245,6 +245,7 @@ class OpenEscalation(LiveWork):
 class OpenEscalationPage(BaseModel):
     items: list[OpenEscalation]
     next_cursor: str | None
+    levels: int = Field(description="how many escalation levels there are: the top one raises the dashboard's alarm")
 
 
 class OpenItem(LiveWork):
@@ -364,7 +365,8 @@ async def stats_escalations(request: web.Request) -> web.Response:
         items, next_cursor = await store.open_escalations(
             conn, _now_filters(principal, params), cursor=params.cursor, limit=params.limit
         )
-    return json_response({"items": items, "next_cursor": next_cursor})
+    levels = 1 + len(request.app[SETTINGS].escalation_intervals)
+    return json_response({"items": items, "next_cursor": next_cursor, "levels": levels})
 
 
 @describe(

@@ -26,7 +26,7 @@ from dispatch.store.tickets import get_ticket
 
 
 class UrgeRequest(Strict):
-    message: Annotated[Text, Field(max_length=500)] = Field(
+    text: Annotated[Text, Field(max_length=500)] = Field(
         default="", description="what the desk should hear, e.g. 请立即签收并回报现场情况"
     )
 
@@ -68,7 +68,7 @@ async def urge(request: web.Request) -> web.Response:
     assignment_id = path_id(request)
     body = await read_model(request, UrgeRequest)
     async with request.app[DB].acquire() as conn:
-        event = await store.urge(conn, assignment_id, principal, body.message)
+        event = await store.urge(conn, assignment_id, principal, body.text)
     return json_response({"event": event}, status=201)
 
 

@@ -333,7 +333,8 @@ async def overdue(
 
 # The escalation level each open assignment stands at now, per deadline: an acknowledgement
 # escalation is open while the assignment still waits to be acknowledged, a resolution one
-# while it is open at all (stages: 0 nothing, 1 reminded, L + 1 escalated at level L).
+# while it is open at all (stages: 0 nothing, 1 reminded, L + 1 escalated at level L). The
+# higher of the two is the row's ``escalation_level``; these say which deadline it is.
 _ACK_LEVEL = "CASE WHEN a.state = 'dispatched' THEN greatest(a.ack_stage - 1, 0) ELSE 0 END"
 _RESOLVE_LEVEL = "greatest(a.resolve_stage - 1, 0)"
 _LIVE_COLUMNS = """
@@ -399,10 +400,10 @@ async def open_escalations(
         SELECT * FROM (
             SELECT *, CASE WHEN l.kind = 'ack' THEN l.ack_due ELSE l.resolve_due END AS due_at FROM (
                 SELECT {_LIVE_COLUMNS}, a.deadline_round, {_PRIORITY_RANK} AS rank,
-                       greatest({_ACK_LEVEL}, {_RESOLVE_LEVEL}) AS level,
+                       a.escalation_level AS level,
                        CASE WHEN {_ACK_LEVEL} >= {_RESOLVE_LEVEL} THEN 'ack' ELSE 'resolve' END AS kind
                 FROM assignments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN desks d ON d.id = a.desk_id
-                WHERE a.state IN {OPEN} AND (({_ACK_LEVEL}) >= 1 OR ({_RESOLVE_LEVEL}) >= 1) AND {where}
+                WHERE a.state IN {OPEN} AND a.escalation_level >= 1 AND {where}
             ) l
         ) o
         WHERE true {after}
@@ -483,7 +484,7 @@ async def open_work(
                    CASE WHEN a.state = 'dispatched' THEN 'ack' ELSE 'resolve' END AS deadline,
                    CASE WHEN a.state = 'dispatched' THEN a.ack_due ELSE a.resolve_due END AS due_at,
                    ((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now()) AS overdue,
-                   greatest({_ACK_LEVEL}, {_RESOLVE_LEVEL}) AS escalation_level
+                   a.escalation_level
             FROM assignments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN desks d ON d.id = a.desk_id
             WHERE {" AND ".join(conditions)}
         ) w

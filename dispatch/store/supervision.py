@@ -35,7 +35,7 @@ def _check_open(ticket: asyncpg.Record, assignment: asyncpg.Record) -> None:
         )
 
 
-async def urge(conn: asyncpg.Connection, assignment_id: int, principal: Principal, message: str) -> dict[str, Any]:
+async def urge(conn: asyncpg.Connection, assignment_id: int, principal: Principal, text: str) -> dict[str, Any]:
     """Record a 催办 on an open assignment and send it to its agency's desks; return the event.
 
     404 when the assignment does not exist, 409 when it or its ticket is no longer open. The
@@ -59,7 +59,7 @@ async def urge(conn: asyncpg.Connection, assignment_id: int, principal: Principa
             "agency": assignment["agency"],
             "role": assignment["role"],
             "state": assignment["state"],
-            "message": message,
+            "text": text,
             "deadline": deadline,
             "due_at": due_at,
             "overdue_seconds": round((row["now"] - due_at).total_seconds(), 3),

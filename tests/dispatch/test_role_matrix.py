@@ -133,7 +133,7 @@ async def _replay_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dic
 
 
 async def _urge(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
-    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/urge", token, {"message": "请尽快签收"}))[0]
+    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/urge", token, {"text": "请尽快签收"}))[0]
 
 
 async def _redispatch(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:

@@ -73,6 +73,7 @@ async def test_open_escalations_are_listed_highest_level_first_until_the_deadlin
     assert [item["ticket_id"] for item in items] == [old["id"], recent["id"]]
     top = items[0]
     assert top["kind"] == "ack" and top["number"] == old["number"] and top["agency"] == "police"
+    assert (await call(http, "GET", "/api/v1/stats/escalations", supervisor))[1]["levels"] == 3
     assert top["escalated_at"] is not None and top["overdue_seconds"] > 29 * 60
     assert top["desk"] == "police.yicheng" and top["district"] == "yicheng"
     assert fresh["id"] not in {item["ticket_id"] for item in items}
@@ -142,14 +143,14 @@ async def test_an_urge_is_recorded_and_reaches_the_desk_live(
     other = await connect(base, urban)
     try:
         status, body = await call(
-            http, "POST", f"/api/v1/assignments/{lead['id']}/urge", supervisor, {"message": "请立即签收"}
+            http, "POST", f"/api/v1/assignments/{lead['id']}/urge", supervisor, {"text": "请立即签收"}
         )
         assert status == 201, body
         assert body["event"]["type"] == "assignment.urged" and body["event"]["actor"] == "supervisor:督办 张"
         event = await _event_of_type(desk, "assignment.urged")
         assert event["assignment"]["id"] == lead["id"]
         data = event["data"]
-        assert data["message"] == "请立即签收" and data["deadline"] == "ack" and data["number"] == ticket["number"]
+        assert data["text"] == "请立即签收" and data["deadline"] == "ack" and data["number"] == ticket["number"]
         assert data["notify"]["desk"] == "police.yicheng" and data["overdue_seconds"] < 0
         try:
             await _event_of_type(other, "assignment.urged", timeout=1)
@@ -160,7 +161,7 @@ async def test_an_urge_is_recorded_and_reaches_the_desk_live(
         await desk.close()
         await other.close()
     _, detail = await call(http, "GET", f"/api/v1/tickets/{ticket['id']}", supervisor)
-    assert [e["data"]["message"] for e in detail["timeline"] if e["type"] == "assignment.urged"] == ["请立即签收"]
+    assert [e["data"]["text"] for e in detail["timeline"] if e["type"] == "assignment.urged"] == ["请立即签收"]
 
 
 async def test_urging_closed_work_is_refused_and_writes_nothing(
@@ -177,7 +178,7 @@ async def test_urging_closed_work_is_refused_and_writes_nothing(
     assert status == 409 and body["error"]["code"] == "assignment_not_open"
     status, body = await call(http, "POST", "/api/v1/assignments/999999/urge", supervisor, {})
     assert status == 404
-    status, body = await call(http, "POST", f"/api/v1/assignments/{lead}/urge", supervisor, {"message": 5})
+    status, body = await call(http, "POST", f"/api/v1/assignments/{lead}/urge", supervisor, {"text": 5})
     assert status == 422
     assert await pool.fetchval("SELECT count(*) FROM events") == before
 
