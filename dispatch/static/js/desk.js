@@ -422,9 +422,12 @@ function select(id, { focus = true, open = false } = {}) {
   else renderActions();
 }
 
+let openedByReader = null; // the ticket the reader opened, to be marked as read once shown
+
 function showTicket(ticketId) {
   if (detailTicketId !== ticketId) openGroups.clear();
   detailTicketId = ticketId;
+  openedByReader = ticketId;
   renderActions();
   refreshDetail();
 }
@@ -496,13 +499,17 @@ async function loadDetail() {
     detailData = data;
     renderDetail();
     document.body.dataset.detail = String(data.id);
-    // Shown once with the "new" marks; read from now on.
-    if (freshReports.has(data.id)) {
-      freshReports.delete(data.id);
-      const entry = ourOpenEntry(data.id);
-      if (entry) fillRow(entry);
+    // Opened by the reader (not redrawn after an event): shown once with the "new" marks,
+    // read from now on. A report arriving while the ticket is open rings until then.
+    if (openedByReader === data.id) {
+      openedByReader = null;
+      if (freshReports.has(data.id)) {
+        freshReports.delete(data.id);
+        const entry = ourOpenEntry(data.id);
+        if (entry) fillRow(entry);
+      }
+      seen(data.id);
     }
-    seen(data.id);
   } catch (error) {
     if (seq === detailSeq) showError(error);
   }
