@@ -130,9 +130,9 @@ export class Alarm {
     void banner.offsetWidth; // restart the animation
     banner.classList.add("alarm-flashing");
     const first = freshKeys.length ? this.items.get(freshKeys[0]) : active[0];
-    const message = first.text();
-    announce(message, { urgent: true });
-    this.notify(first, message);
+    // A new alarm is spoken (and shown in the toast line); a repeat rings and flashes only.
+    if (freshKeys.length) announce(() => first.text(), { urgent: true });
+    this.notify(first, first.text());
     this.render();
   }
 

@@ -57,27 +57,36 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** Say something to screen readers (and show it in the toast line). */
+/** Say something to screen readers (and show it in the toast line). `text` may be a function
+ * returning the text: the toast then follows a language switch while it is shown. */
 export function announce(text, { urgent = false } = {}) {
+  const render = typeof text === "function" ? text : () => text;
+  const value = render();
   const region = document.getElementById(urgent ? "announce-urgent" : "announce");
   if (region) {
     region.textContent = "";
     // A fresh text node after a tick makes screen readers speak a repeated message again.
-    setTimeout(() => (region.textContent = text), 30);
+    setTimeout(() => (region.textContent = value), 30);
   }
   const toast = document.getElementById("toast");
   if (toast) {
-    toast.textContent = text;
+    toast.textContent = value;
+    toast._render = render;
     toast.hidden = false;
     clearTimeout(toast._timer);
     toast._timer = setTimeout(() => (toast.hidden = true), 6000);
   }
 }
 
+window.addEventListener("langchange", () => {
+  const toast = document.getElementById("toast");
+  if (toast && !toast.hidden && toast._render) toast.textContent = toast._render();
+});
+
 export function showError(error) {
-  if (error?.status === 0) announce(t("error.network"), { urgent: true });
-  else if (error?.status === 403) announce(`${t("error.forbidden")} (${error.message})`, { urgent: true });
-  else announce(t("error.generic", { message: error?.message || String(error) }), { urgent: true });
+  if (error?.status === 0) announce(() => t("error.network"), { urgent: true });
+  else if (error?.status === 403) announce(() => `${t("error.forbidden")} (${error.message})`, { urgent: true });
+  else announce(() => t("error.generic", { message: error?.message || String(error) }), { urgent: true });
 }
 
 function renderUser(user) {
