@@ -63,7 +63,8 @@ class RedispatchOut(BaseModel):
     operation="assignment.urge",
 )
 async def urge(request: web.Request) -> web.Response:
-    """POST /api/v1/assignments/{id}/urge: an ``assignment.urged`` event to the agency's desks."""
+    """POST /api/v1/assignments/{id}/urge: a ``ticket.reminder`` event with the supervisor as its
+    actor, to the agency's desks."""
     principal = await authenticate(request, "assignment.urge")
     assignment_id = path_id(request)
     body = await read_model(request, UrgeRequest)

@@ -20,7 +20,9 @@ from dispatch.store.events import NewEvent, append_events
 from dispatch.store.tickets import ASSIGNMENT_COLUMNS
 from dispatch.store.users import Principal
 
-URGE_EVENT: Final = "assignment.urged"
+# The deadline watcher's reminders are ``ticket.reminder`` events too; a person's has that
+# person as its actor and ``kind`` "manual", so that consoles tell the two apart.
+URGE_EVENT: Final = "ticket.reminder"
 DESK_EVENT: Final = "assignment.desk_changed"
 
 
@@ -56,6 +58,8 @@ async def urge(conn: asyncpg.Connection, assignment_id: int, principal: Principa
         deadline = "ack" if assignment["state"] == "dispatched" else "resolve"
         due_at = assignment[f"{deadline}_due"]
         data = {
+            "kind": "manual",
+            "level": 0,
             "agency": assignment["agency"],
             "role": assignment["role"],
             "state": assignment["state"],

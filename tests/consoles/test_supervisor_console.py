@@ -70,7 +70,7 @@ async def urged_event(ws: Any, timeout: float = 15) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         for event in await collect_events(ws, 1, timeout=max(0.1, deadline - time.monotonic())):
-            if event["type"] == "assignment.urged":
+            if event["type"] == "ticket.reminder" and event["actor"] != "system":
                 return event
 
 
@@ -158,7 +158,7 @@ async def test_a_supervisor_opened_after_escalations_sees_them_and_chases_the_de
     assert event["data"]["text"] == "燃气泄漏已超时30分钟，请立即签收出警"
     assert event["ticket"]["id"] == gas["id"] and event["actor"] == "supervisor:夜班督办"
     await expect(board.locator("#toast")).to_contain_text("已催办")
-    await expect(drawer.locator(".event-assignment-urged")).to_contain_text("督办员催办")
+    await expect(drawer.locator(".event-ticket-reminder")).to_contain_text("燃气泄漏已超时30分钟")
     assert board.js_errors == []
 
 

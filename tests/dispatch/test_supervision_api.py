@@ -34,15 +34,15 @@ async def _overdue_ticket(
 
 
 async def _event_of_type(ws: Any, event_type: str, timeout: float = 10) -> dict[str, Any]:
-    """The next event of ``event_type`` on the websocket (earlier ones, e.g. the ticket's
-    creation still on its way from the relay, are skipped)."""
+    """The next event of ``event_type`` a person caused, on the websocket (earlier ones, e.g.
+    the ticket's creation still on its way from the relay, are skipped)."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"no {event_type} event")
         for event in await collect_events(ws, 1, timeout=remaining):
-            if event["type"] == event_type:
+            if event["type"] == event_type and event["actor"] != "system":  # not the watcher's
                 return event
 
 
@@ -146,14 +146,14 @@ async def test_an_urge_is_recorded_and_reaches_the_desk_live(
             http, "POST", f"/api/v1/assignments/{lead['id']}/urge", supervisor, {"text": "请立即签收"}
         )
         assert status == 201, body
-        assert body["event"]["type"] == "assignment.urged" and body["event"]["actor"] == "supervisor:督办 张"
-        event = await _event_of_type(desk, "assignment.urged")
+        assert body["event"]["type"] == "ticket.reminder" and body["event"]["actor"] == "supervisor:督办 张"
+        event = await _event_of_type(desk, "ticket.reminder")
         assert event["assignment"]["id"] == lead["id"]
         data = event["data"]
         assert data["text"] == "请立即签收" and data["deadline"] == "ack" and data["number"] == ticket["number"]
         assert data["notify"]["desk"] == "police.yicheng" and data["overdue_seconds"] < 0
         try:
-            await _event_of_type(other, "assignment.urged", timeout=1)
+            await _event_of_type(other, "ticket.reminder", timeout=1)
             raise AssertionError("an uninvolved agency's desk heard the urge")
         except TimeoutError:
             pass
@@ -161,7 +161,7 @@ async def test_an_urge_is_recorded_and_reaches_the_desk_live(
         await desk.close()
         await other.close()
     _, detail = await call(http, "GET", f"/api/v1/tickets/{ticket['id']}", supervisor)
-    assert [e["data"]["text"] for e in detail["timeline"] if e["type"] == "assignment.urged"] == ["请立即签收"]
+    assert [e["data"]["text"] for e in detail["timeline"] if e["type"] == "ticket.reminder"] == ["请立即签收"]
 
 
 async def test_urging_closed_work_is_refused_and_writes_nothing(

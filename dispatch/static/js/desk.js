@@ -6,6 +6,7 @@
 
 import { ApiError, get, post } from "./api.js";
 import { Alarm } from "./alarm.js";
+import { mountDeskMap } from "./desk-map.js";
 import { LiveFeed } from "./feed.js";
 import { define, formatDateTime, formatDuration, formatTime, t } from "./i18n.js";
 import { announce, el, fillSelect, loadReference, nameOf, priorityLabel, showError, startShell } from "./shell.js";
@@ -803,6 +804,7 @@ async function main() {
     controls: $("alarm-controls"),
     onOpen: openFromAlarm,
   });
+  mountDeskMap({ agency: () => agency, onOpen: (ticketId) => openFromAlarm({ ticketId }) });
   document.addEventListener("keydown", onKey);
   for (const action of ["acknowledge", "start", "resolve", "note", "pause", "return", "transfer", "release"]) {
     $(`act-${action}`).addEventListener("click", () => runAction(action));

@@ -237,7 +237,6 @@ const T = {
   "event.ticket.merged": ["合并", "merged"],
   "event.ticket.escalated": ["督办", "escalated"],
   "event.ticket.reminder": ["催办", "reminder"],
-  "event.assignment.urged": ["督办员催办", "chased by a supervisor (催办)"],
   "event.assignment.desk_changed": ["改派席位", "moved to another desk"],
   "event.ticket.feedback": ["群众评价", "citizen's feedback"],
   "event.ticket.closed": ["归档", "closed"],
