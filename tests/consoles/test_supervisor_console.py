@@ -133,7 +133,7 @@ async def test_a_supervisor_opened_after_escalations_sees_them_and_chases_the_de
     assert await lamp_dot.get_attribute("data-priority") == "P4"
     assert await board.locator("#map path.map-district").count() == 10
     assert await board.locator("#map path.map-zone").count() == 2
-    await shot(board, artifacts, "supervisor.png", full_page=True)
+    await shot(board, artifacts, "supervisor-night.png", full_page=True)
 
     # An overdue row opens the ticket: category, address, agencies, timeline.
     await board.locator(f"#overdue tbody tr[data-ticket='{gas['id']}']").click()
@@ -211,7 +211,7 @@ async def test_counts_open_their_lists_and_an_agency_that_acknowledged_nothing_s
 
 
 async def test_switching_language_redraws_the_dashboard_at_once(
-    http: aiohttp.ClientSession, pool: asyncpg.Pool, make_user: UserFactory, open_page: PageFactory
+    http: aiohttp.ClientSession, pool: asyncpg.Pool, make_user: UserFactory, open_page: PageFactory, artifacts: Path
 ) -> None:
     _, taker = await make_user("call_taker")
     _, supervisor = await make_user("supervisor")
@@ -232,6 +232,9 @@ async def test_switching_language_redraws_the_dashboard_at_once(
     labels = await board.locator("#map .map-labels text").all_text_contents()
     assert any(label.startswith("Yicheng District") for label in labels), labels
     assert re.search(r"updated \d\d:\d\d:\d\d", await board.inner_text("#updated"))
+    await board.click("#drawer-close")
+    await board.evaluate("window.scrollTo(0, 0)")
+    await shot(board, artifacts, "supervisor-en.png", full_page=True)
     await board.keyboard.press("Alt+KeyL")
     await expect(board.locator("[data-kpi=open] .kpi-label")).to_have_text("在办任务")
     assert board.js_errors == []

@@ -193,7 +193,7 @@ export class IncidentMap {
     }
 
     // Places, then fan out the dots sharing one (golden-angle spiral), drawn in order.
-    const unknownBox = [WIDTH - 96, height - 34];
+    const unknownBox = [WIDTH - 136, height - 34];
     const used = new Map();
     const dots = svg("g", { class: "map-incidents" });
     let overdue = 0;
@@ -261,8 +261,8 @@ export class IncidentMap {
     const unknown = svg(
       "g",
       { class: "map-unknown" },
-      svg("rect", { x: unknownBox[0], y: unknownBox[1], width: 90, height: 30, rx: 4 }),
-      svg("text", { x: unknownBox[0] + 26, y: unknownBox[1] + 20 }, document.createTextNode(`${t("map.unknown")}${unknownCount ? ` ${unknownCount}` : ""}`)),
+      svg("rect", { x: unknownBox[0], y: unknownBox[1], width: 130, height: 30, rx: 4 }),
+      svg("text", { x: unknownBox[0] + 28, y: unknownBox[1] + 20 }, document.createTextNode(`${t("map.unknown")}${unknownCount ? ` ${unknownCount}` : ""}`)),
     );
 
     const summary = t("map.summary", { count: incidents.length, overdue });
