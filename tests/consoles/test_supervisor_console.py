@@ -145,7 +145,10 @@ async def test_a_supervisor_opened_after_escalations_sees_them_and_chases_the_de
     await expect(detail).to_contain_text("公安")
     await expect(detail.locator("#timeline")).to_contain_text("受理")
 
-    # 催办 from there; a real desk websocket client hears it live.
+    # 催办 from there; a real desk websocket client hears it live, and so does the police's
+    # desk console, which rings for it.
+    desk_page = await open_page("/console/desk", police)
+    await ready(desk_page)
     desk = await connect(str(server.make_url("/")), police)
     try:
         await drawer.locator("button[data-action=urge]").first.click()
@@ -159,7 +162,8 @@ async def test_a_supervisor_opened_after_escalations_sees_them_and_chases_the_de
     assert event["ticket"]["id"] == gas["id"] and event["actor"] == "supervisor:夜班督办"
     await expect(board.locator("#toast")).to_contain_text("已催办")
     await expect(drawer.locator(".event-ticket-reminder")).to_contain_text("燃气泄漏已超时30分钟")
-    assert board.js_errors == []
+    await expect(desk_page.locator("#alarm")).to_contain_text("燃气泄漏已超时30分钟")
+    assert board.js_errors == [] and desk_page.js_errors == []
 
 
 async def test_counts_open_their_lists_and_an_agency_that_acknowledged_nothing_stands_out(

@@ -24,7 +24,7 @@ export function mountDeskMap({ agency = () => null, onOpen = null } = {}) {
   const section = document.getElementById("desk-map");
   if (!toggle || !section) return null;
   const box = section.querySelector(".map-box") || section;
-  const map = new IncidentMap(box, { onOpen });
+  let map = null; // made on first use: a desk that never opens the map pays nothing for it
   let timer = null;
 
   const label = () => {
@@ -37,6 +37,7 @@ export function mountDeskMap({ agency = () => null, onOpen = null } = {}) {
     timer = setTimeout(load, REFRESH_EVERY_MS);
     const qs = new URLSearchParams({ limit: "1000" });
     if (agency()) qs.set("agency", agency());
+    map ||= new IncidentMap(box, { onOpen });
     try {
       await map.update((await get(`/api/v1/stats/open?${qs}`)).data.items);
       section.dataset.loaded = String(Date.now());

@@ -312,7 +312,7 @@ export class Drawer {
       form.append(el("h4", { text: t("drawer.urge.title", { agency: nameOf("agencies", assignment.agency) }) }), field("drawer-text", t("drawer.urge.text"), text));
       send = async () => {
         await post(`/api/v1/assignments/${assignmentId}/urge`, { text: text.value.trim() });
-        return t("drawer.urge.sent", { agency: nameOf("agencies", assignment.agency), number: ticket.number });
+        return () => t("drawer.urge.sent", { agency: nameOf("agencies", assignment.agency), number: ticket.number });
       };
     } else if (action === "redispatch") {
       const agency = el("select", { id: "drawer-agency" });
@@ -341,7 +341,7 @@ export class Drawer {
         const body = { agency: agency.value, reason: reason.value.trim() };
         if (desk.value) body.desk = desk.value;
         await post(`/api/v1/assignments/${assignmentId}/redispatch`, body);
-        return t("drawer.redispatched", { number: ticket.number });
+        return () => t("drawer.redispatched", { number: ticket.number });
       };
     } else if (action === "add") {
       const live = (ticket.assignments || []).filter((a) => OPEN.has(a.state) || a.state === "resolved").map((a) => a.agency);
@@ -357,7 +357,8 @@ export class Drawer {
       );
       send = async () => {
         await post(`/api/v1/tickets/${ticket.id}/assignments`, { agency: agency.value, role: role.value, reason: reason.value.trim() });
-        return t("drawer.added", { agency: nameOf("agencies", agency.value), number: ticket.number });
+        const added = agency.value;
+        return () => t("drawer.added", { agency: nameOf("agencies", added), number: ticket.number });
       };
     } else {
       const into = el("input", { id: "drawer-into", class: "mono", required: true, maxlength: "40", placeholder: "MS20260101-000001" });
@@ -370,7 +371,7 @@ export class Drawer {
         if (!target) throw new ApiError(404, { code: "merge_unknown", message: t("drawer.merge.unknown", { number }) });
         await post(`/api/v1/tickets/${ticket.id}/merge`, { into: target.id });
         this.mergedInto = target.id;
-        return t("drawer.merged", { number: ticket.number, into: number });
+        return () => t("drawer.merged", { number: ticket.number, into: number });
       };
     }
     form.append(error, el("div", { class: "buttons" }, submit, " ", cancel));
@@ -379,8 +380,7 @@ export class Drawer {
       submit.disabled = true;
       error.textContent = "";
       try {
-        const message = await send();
-        announce(message);
+        announce(await send()); // a function: the toast follows a language switch
         this.form = null;
         const next = action === "merge" ? this.mergedInto : ticket.id;
         await this.loadTicket(next);

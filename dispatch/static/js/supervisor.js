@@ -413,12 +413,13 @@ function onEvents(events) {
         (!filters.priority.value || data.priority === filters.priority.value);
       if (matches) {
         announce(
-          t("sup.escalated", {
-            number: data.number || event.ticket?.number || "",
-            agency: nameOf("agencies", data.agency),
-            kind: t(data.deadline === "resolve" ? "sup.kind.resolve" : "sup.kind.ack"),
-            level: data.level,
-          }),
+          () =>
+            t("sup.escalated", {
+              number: data.number || event.ticket?.number || "",
+              agency: nameOf("agencies", data.agency),
+              kind: t(data.deadline === "resolve" ? "sup.kind.resolve" : "sup.kind.ack"),
+              level: data.level,
+            }),
           { urgent: (data.level || 1) >= 2 },
         );
       }
