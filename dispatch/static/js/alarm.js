@@ -48,6 +48,7 @@ define({
 });
 
 const MIN_REPEAT_SECONDS = 1;
+const MAX_SHOWN = 3; // more would push the work itself off the screen
 
 function linkStyles() {
   if (document.querySelector("link[data-alarm-css]")) return;
@@ -219,7 +220,7 @@ export class Alarm {
     body.alarmRings = String(this.rings);
     this.banner.hidden = active.length === 0;
     if (!active.length) this.banner.classList.remove("alarm-flashing");
-    const shown = active.slice(0, 5);
+    const shown = active.slice(0, MAX_SHOWN);
     this.list.replaceChildren(
       ...shown.map((item) => {
         const li = document.createElement("li");
