@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,7 @@ from dispatch.app import create_app
 from dispatch.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
-from tests.consoles.conftest import PageFactory
+from tests.consoles.conftest import PageFactory, keep_screenshot
 
 expect = pytest.importorskip("playwright.async_api").expect
 
@@ -94,8 +95,14 @@ async def test_a_p1_alarm_repeats_until_the_assignment_is_acknowledged(
     assert desk.js_errors == []
 
 
+async def shot(page: Any, artifacts: Path, name: str) -> None:
+    path = artifacts / name
+    await page.screenshot(path=str(path))
+    keep_screenshot(path, name)
+
+
 async def test_the_alarm_comes_back_after_a_reload_and_a_dismissal_stays(
-    http: aiohttp.ClientSession, make_user: UserFactory, open_page: PageFactory
+    http: aiohttp.ClientSession, make_user: UserFactory, open_page: PageFactory, artifacts: Path
 ) -> None:
     _, admin = await make_user("admin")
     _, taker = await make_user("call_taker")
@@ -137,13 +144,14 @@ async def test_the_alarm_comes_back_after_a_reload_and_a_dismissal_stays(
     await fold.wait_for()
     assert "督办" in await fold.locator("summary").inner_text()
     assert await fold.locator("li").first.is_hidden()
+    await shot(desk, artifacts, "desk-escalated.png")
     await fold.locator("summary").click()
     await expect(fold.locator("li").first).to_be_visible()
     assert desk.js_errors == []
 
 
 async def test_a_second_callers_report_alerts_the_desk_and_tops_the_detail(
-    http: aiohttp.ClientSession, make_user: UserFactory, open_page: PageFactory
+    http: aiohttp.ClientSession, make_user: UserFactory, open_page: PageFactory, artifacts: Path
 ) -> None:
     _, taker = await make_user("call_taker")
     _, desk_token = await make_user("desk", agency="police")
@@ -165,6 +173,7 @@ async def test_a_second_callers_report_alerts_the_desk_and_tops_the_detail(
     await expect(top).to_contain_text("有人说是2单元")
     assert await top.locator("time").count() == 1
     assert await top.locator(".report-new").count() == 1
+    await shot(desk, artifacts, "desk-report.png")
     first = await rings(desk)
     await desk.wait_for_function(f"() => Number(document.body.dataset.alarmRings) > {first}")  # rings again
     # The desk opens it from the alarm: read, the alarm ends.
