@@ -356,7 +356,9 @@ function currentAlarms() {
     if (a.escalation_level > 0) {
       const kind = a.state === "dispatched" && Date.parse(a.ack_due) < Date.now() ? "ack" : "resolve";
       items.push({
-        key: `esc:${a.id}:${a.deadlines_armed_at || a.created_at}:${a.escalation_level}`,
+        // A dismissal is forgotten once its level ends, so a reopened assignment's level 1
+        // (a new round of deadlines) rings again under the same key.
+        key: `esc:${a.id}:${a.escalation_level}`,
         dismissible: true,
         ticketId: ticket.id,
         assignmentId: a.id,
