@@ -292,7 +292,10 @@ function noticeEvent(event) {
     get(`/api/v1/tickets/${ticket.id}`)
       .then(({ data: full }) => {
         const report = (full.reports || []).find((r) => r.id === reportId);
-        if (report) item.words = report.description.slice(0, 80);
+        if (report) {
+          item.words = report.description.slice(0, 80);
+          announce(() => item.text(), { urgent: true }); // now with the caller's words
+        }
         alarm.render();
       })
       .catch(() => {});
