@@ -48,6 +48,7 @@ define({
 });
 
 const MIN_REPEAT_SECONDS = 1;
+const MAX_SHOWN = 3; // more would push the work itself off the screen
 
 function linkStyles() {
   if (document.querySelector("link[data-alarm-css]")) return;
@@ -159,6 +160,9 @@ export class Alarm {
     this.banner.hidden = true;
     this.list = document.createElement("ul");
     this.list.className = "alarm-list";
+    this.rows = new Map(); // key → its <li>, kept between renders
+    this.more = document.createElement("li");
+    this.more.className = "alarm-more";
     this.banner.append(this.list);
 
     if (anchor) anchor.after(this.soundBanner, this.banner);
@@ -219,39 +223,55 @@ export class Alarm {
     body.alarmRings = String(this.rings);
     this.banner.hidden = active.length === 0;
     if (!active.length) this.banner.classList.remove("alarm-flashing");
-    const shown = active.slice(0, 5);
-    this.list.replaceChildren(
-      ...shown.map((item) => {
-        const li = document.createElement("li");
-        li.dataset.alarmKey = item.key;
-        const text = document.createElement("span");
-        text.className = "alarm-text";
-        text.textContent = `⚠ ${item.text()}`;
-        li.append(text);
-        if (this.onOpen) {
-          const open = document.createElement("button");
-          open.type = "button";
-          open.className = "small-button";
-          open.textContent = t("alarm.open");
-          open.addEventListener("click", () => this.onOpen(item));
-          li.append(" ", open);
-        }
-        if (item.dismissible) {
-          const dismiss = document.createElement("button");
-          dismiss.type = "button";
-          dismiss.className = "small-button alarm-dismiss";
-          dismiss.textContent = t("alarm.dismiss");
-          dismiss.addEventListener("click", () => this.dismiss(item.key));
-          li.append(" ", dismiss);
-        }
-        return li;
-      }),
-    );
-    if (active.length > shown.length) {
-      const li = document.createElement("li");
-      li.textContent = t("alarm.more", { count: active.length - shown.length });
-      this.list.append(li);
+    // Rows are kept and only their words updated: a row rebuilt on every ring would swallow
+    // the click of an operator pressing its button at that moment.
+    const shown = active.slice(0, MAX_SHOWN);
+    const rows = [];
+    for (const item of shown) {
+      let li = this.rows.get(item.key);
+      if (!li) {
+        li = this.makeRow(item);
+        this.rows.set(item.key, li);
+      }
+      li._item = item;
+      const text = `⚠ ${item.text()}`;
+      if (li._text.textContent !== text) li._text.textContent = text;
+      for (const [button, key] of li._buttons) if (button.textContent !== t(key)) button.textContent = t(key);
+      rows.push(li);
     }
+    for (const [key, li] of this.rows) if (!rows.includes(li)) this.rows.delete(key);
+    if (active.length > shown.length) {
+      this.more.textContent = t("alarm.more", { count: active.length - shown.length });
+      rows.push(this.more);
+    }
+    const same = rows.length === this.list.children.length && rows.every((row, i) => this.list.children[i] === row);
+    if (!same) this.list.replaceChildren(...rows);
+  }
+
+  makeRow(item) {
+    const li = document.createElement("li");
+    li.dataset.alarmKey = item.key;
+    li._text = document.createElement("span");
+    li._text.className = "alarm-text";
+    li._buttons = [];
+    li.append(li._text);
+    if (this.onOpen) {
+      const open = document.createElement("button");
+      open.type = "button";
+      open.className = "small-button alarm-open";
+      open.addEventListener("click", () => this.onOpen(li._item));
+      li._buttons.push([open, "alarm.open"]);
+      li.append(" ", open);
+    }
+    if (item.dismissible) {
+      const dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "small-button alarm-dismiss";
+      dismiss.addEventListener("click", () => this.dismiss(li._item.key));
+      li._buttons.push([dismiss, "alarm.dismiss"]);
+      li.append(" ", dismiss);
+    }
+    return li;
   }
 
   // ----- sound --------------------------------------------------------------------------------

@@ -137,24 +137,29 @@ function makeRow(entry) {
   entry.row = row;
 }
 
+/** replaceChildren without the null and false that conditional parts leave. */
+function fill(node, ...children) {
+  node.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+}
+
 function fillRow(entry) {
   const { a, ticket, cells } = entry;
-  cells.priority.replaceChildren(el("span", { class: `prio prio-${ticket.priority}`, text: priorityLabel(ticket.priority) }));
+  fill(cells.priority, el("span", { class: `prio prio-${ticket.priority}`, text: priorityLabel(ticket.priority) }));
   const reports = freshReports.get(ticket.id);
-  cells.ticket.replaceChildren(
+  fill(cells.ticket,
     el("span", { class: "mono", text: ticket.number }),
     reports && reports.size ? el("span", { class: "badge", text: t("desk.badge.report") }) : null,
     el("br"),
     el("span", { class: "muted small", text: formatTime(ticket.created_at) }),
   );
-  cells.state.replaceChildren(
+  fill(cells.state,
     el("span", { class: `state state-${a.state}`, text: t(`state.${a.state}`) }),
     el("br"),
     el("span", { class: "muted small", text: t(`role.${a.role}`) }),
     a.escalation_level ? el("span", { class: "esc", text: ` ${t("detail.level", { level: a.escalation_level })}` }) : null,
   );
   const category = ticket.category ? nameOf("categories", ticket.category) : "";
-  cells.what.replaceChildren(
+  fill(cells.what,
     el("span", { text: category }),
     el("br"),
     el("span", { class: "muted small", text: (ticket.location?.address || "").slice(0, 40) }),
@@ -288,7 +293,10 @@ function noticeEvent(event) {
     get(`/api/v1/tickets/${ticket.id}`)
       .then(({ data: full }) => {
         const report = (full.reports || []).find((r) => r.id === reportId);
-        if (report) item.words = report.description.slice(0, 80);
+        if (report) {
+          item.words = report.description.slice(0, 80);
+          announce(() => item.text(), { urgent: true }); // now with the caller's words
+        }
         alarm.render();
       })
       .catch(() => {});
@@ -352,7 +360,9 @@ function currentAlarms() {
     if (a.escalation_level > 0) {
       const kind = a.state === "dispatched" && Date.parse(a.ack_due) < Date.now() ? "ack" : "resolve";
       items.push({
-        key: `esc:${a.id}:${a.deadlines_armed_at || a.created_at}:${a.escalation_level}`,
+        // A dismissal is forgotten once its level ends, so a reopened assignment's level 1
+        // (a new round of deadlines) rings again under the same key.
+        key: `esc:${a.id}:${a.escalation_level}`,
         dismissible: true,
         ticketId: ticket.id,
         assignmentId: a.id,

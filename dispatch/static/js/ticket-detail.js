@@ -105,7 +105,7 @@ function timelineLine(event) {
 function timelineList(ticket, { open, onToggle }) {
   const list = el("ol", { class: "timeline", id: "timeline" });
   for (const group of foldedGroups(ticket.timeline)) {
-    if (!group.folded || group.events.length === 1) {
+    if (!group.folded) {
       for (const event of group.events) list.append(timelineLine(event));
       continue;
     }
