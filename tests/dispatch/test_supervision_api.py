@@ -124,6 +124,9 @@ async def test_open_work_lists_place_and_deadline_state_and_counts_tickets_apart
     _, page = await call(http, "GET", "/api/v1/stats/open?agency=health&state=dispatched", supervisor)
     assert [item["ticket_id"] for item in page["items"]] == [two_agencies["id"]]
 
+    _, found = await call(http, "GET", f"/api/v1/tickets?q={late['number']}", supervisor)
+    assert [item["id"] for item in found["items"]] == [late["id"]]  # a ticket found by its number
+
     _, summary = await call(http, "GET", "/api/v1/stats/summary", supervisor)
     assert summary["open"]["total"] == 3 and summary["open"]["tickets"] == 2
     assert summary["overdue_now"]["total"] == 1 and summary["overdue_now"]["tickets"] == 1

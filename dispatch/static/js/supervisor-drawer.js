@@ -146,6 +146,7 @@ export class Drawer {
 
   async loadTicket(ticketId) {
     const seq = ++this.seq;
+    this.target = ticketId; // the ticket being shown or about to be
     try {
       const { data } = await get(`/api/v1/tickets/${ticketId}`);
       if (seq !== this.seq) return;
@@ -158,6 +159,7 @@ export class Drawer {
 
   async openList(title, params) {
     const seq = ++this.seq;
+    this.target = null;
     this.form = null;
     const qs = new URLSearchParams({ ...params, limit: String(LIST_LIMIT) });
     try {
@@ -174,8 +176,7 @@ export class Drawer {
   /** A live event about ``ticketId``: read it again if it is the one shown (not while the
    * supervisor is filling in a form, which a re-render would wipe). */
   ticketChanged(ticketId) {
-    const view = this.view;
-    if (view?.kind === "ticket" && view.ticket.id === ticketId && this.dialog.open && !this.form) {
+    if (this.view?.kind === "ticket" && this.target === ticketId && this.dialog.open && !this.form) {
       this.loadTicket(ticketId);
     }
   }
