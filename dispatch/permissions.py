@@ -44,6 +44,8 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     # Agency handlers (docs/agencies.md): progress notes on an agency's own assignment; the
     # webhook deliveries that failed past the retry bound, seen and replayed by supervisors.
     "assignment.note": ("desk", "supervisor", "admin"),
+    # What a desk handled this shift (its own agency's; supervisors any agency's).
+    "assignment.read": ("desk", "supervisor", "admin"),
     "deliveries.read": ("supervisor", "admin"),
     "deliveries.replay": ("supervisor", "admin"),
     # Knowledge base (docs/api.md "Knowledge base"): every console user reads and searches it to
@@ -54,6 +56,10 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "user.password": ("admin",),
     # Text messages sent to callers carry their numbers: admins only.
     "sms.read": ("admin",),
+    # Supervision (docs/consoles.md): 催办 a desk, and re-dispatch open work to another agency
+    # or desk; desks transfer their own work with assignment.move instead.
+    "assignment.urge": ("supervisor", "admin"),
+    "assignment.redispatch": ("supervisor", "admin"),
 }
 
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=None,
         description="a secret of every server that console session cookies are also signed with; unset: none",
     )
+    # Consoles (docs/consoles.md): how often an unacknowledged alarm rings again
+    alarm_repeat_seconds: float = Field(
+        default=30.0, ge=1, le=3600, description="a console alarm rings again after this many seconds until handled"
+    )
     # Deadlines and escalation (dispatch/deadlines, docs/operations.md)
     deadline_watcher: bool = Field(default=True, description="run the deadline watcher (one leader at a time)")
     escalation_intervals: Annotated[tuple[float, ...], NoDecode] = Field(

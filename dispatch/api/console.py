@@ -139,11 +139,16 @@ class PriorityRef(BaseModel):
     resolve_seconds: int
 
 
+class ConsoleSettingsOut(BaseModel):
+    alarm_repeat_seconds: float = Field(description="DISPATCH_ALARM_REPEAT_SECONDS: an alarm rings again after this")
+
+
 class ReferenceOut(BaseModel):
     agencies: list[AgencyRef]
     categories: list[CategoryRef]
     districts: list[DistrictRef]
     priorities: list[PriorityRef]
+    console: ConsoleSettingsOut
 
 
 def _file(name: str, *, page: bool) -> web.FileResponse:
@@ -210,7 +215,8 @@ async def console_asset(request: web.Request) -> web.StreamResponse:
     responses={200: ReferenceOut},
 )
 async def reference(request: web.Request) -> web.Response:
-    """GET /console/reference.json: what the consoles' menus list (no personal data)."""
+    """GET /console/reference.json: what the consoles' menus list (no personal data), and the
+    consoles' settings (``console``: how often an alarm rings again)."""
     body = {
         "agencies": [{"code": a.code, "name": {"zh": a.name_zh, "en": a.name_en}} for a in agencies.AGENCIES.values()],
         "categories": [
@@ -232,6 +238,7 @@ async def reference(request: web.Request) -> web.Response:
             }
             for p in agencies.PRIORITIES
         ],
+        "console": {"alarm_repeat_seconds": request.app[SETTINGS].alarm_repeat_seconds},
     }
     return json_response(body, headers={"Cache-Control": "max-age=300"})
 

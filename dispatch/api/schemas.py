@@ -277,6 +277,14 @@ class AssignmentOut(BaseModel):
     closed_reason: str | None
     transferred_to: int | None
     version: int
+    paused_at: datetime | None = Field(default=None, description="when the clock was paused; None: running")
+    pause_reason: str | None = None
+    deadlines_armed_at: datetime | None = Field(
+        default=None, description="when the current deadlines started (reopened); None: at created_at"
+    )
+    escalation_level: int = Field(
+        default=0, description="督办 level of the deadline running now (0: none), from the deadline watcher"
+    )
 
 
 class EventOut(BaseModel):

@@ -1,4 +1,6 @@
-"""Supervisors' numbers: ``/api/v1/stats/summary``, ``/stats/overdue``, ``/stats/timeseries``.
+"""Supervisors' numbers: ``/api/v1/stats/summary``, ``/stats/overdue``, ``/stats/timeseries``,
+and what is open now: ``/stats/escalations`` (督办 still open, highest level first) and
+``/stats/open`` (open work with its place, for lists and the map).
 
 Supervisors and admins see every agency; a desk sees its own agency's numbers only (asking
 for another agency is 403), so that a desk can watch its own backlog and deadlines. The
@@ -17,7 +19,7 @@ from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
-from dispatch.app_keys import REPLICA
+from dispatch.app_keys import REPLICA, SETTINGS
 from dispatch.auth import authenticate
 from dispatch.errors import Forbidden, ValidationFailed
 from dispatch.store import stats as store
@@ -58,6 +60,12 @@ class OverdueQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class OpenQuery(OverdueQuery):
+    state: store.OpenState | None = Field(default=None, description="one open state, or paused")
+    overdue: bool = Field(default=False, description="only work past the deadline that matters now")
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
 Metric = Literal["created", "acknowledged", "resolved", "escalations", "median_ack_seconds"]
 
 
@@ -90,7 +98,8 @@ class OpenByAgency(BaseModel):
 
 
 class OpenWork(BaseModel):
-    total: int
+    total: int = Field(description="open assignments (an agency's share of a ticket)")
+    tickets: int = Field(description="tickets with at least one open assignment")
     by_agency: list[OpenByAgency]
 
 
@@ -104,7 +113,8 @@ class OverdueByAgency(BaseModel):
 class OverdueNow(BaseModel):
     ack: int
     resolve: int
-    total: int
+    total: int = Field(description="overdue open assignments")
+    tickets: int = Field(description="tickets with at least one overdue open assignment")
     by_agency: list[OverdueByAgency]
 
 
@@ -206,6 +216,56 @@ class OverduePage(BaseModel):
     next_cursor: str | None
 
 
+class LiveWork(BaseModel):
+    assignment_id: int
+    ticket_id: int
+    number: str
+    priority: str
+    category: str | None
+    district: str | None
+    address: str
+    lat: float | None
+    lon: float | None
+    ticket_status: str
+    ticket_created_at: datetime
+    agency: str
+    desk_id: int | None
+    desk: str | None
+    role: str
+    state: str
+    ack_due: datetime
+    resolve_due: datetime
+    paused_at: datetime | None
+    pause_reason: str | None
+    created_at: datetime
+
+
+class OpenEscalation(LiveWork):
+    level: int = Field(description="the highest escalation level sent on a deadline still missed")
+    kind: Literal["ack", "resolve"]
+    due_at: datetime
+    escalated_at: datetime | None = Field(description="when that level was sent")
+    overdue_seconds: float
+
+
+class OpenEscalationPage(BaseModel):
+    items: list[OpenEscalation]
+    next_cursor: str | None
+    levels: int = Field(description="how many escalation levels there are: the top one raises the dashboard's alarm")
+
+
+class OpenItem(LiveWork):
+    deadline: Literal["ack", "resolve"] = Field(description="the deadline that matters now")
+    due_at: datetime
+    overdue: bool
+    escalation_level: int
+
+
+class OpenPage(BaseModel):
+    items: list[OpenItem]
+    next_cursor: str | None
+
+
 class Point(BaseModel):
     at: datetime
     values: dict[str, float | None]
@@ -284,6 +344,61 @@ async def stats_overdue(request: web.Request) -> web.Response:
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
+def _now_filters(principal: Principal, params: OverdueQuery) -> store.StatsFilter:
+    return store.StatsFilter(
+        start=EARLIEST,
+        end=LATEST,
+        agency=_scope(principal, params.agency),
+        district=params.district,
+        priority=params.priority,
+    )
+
+
+@describe(
+    "Escalations open now, highest level first",
+    tag="stats",
+    query=OverdueQuery,
+    responses={200: OpenEscalationPage},
+    operation="stats.read",
+)
+async def stats_escalations(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/escalations: open assignments escalated on a deadline they still miss,
+    at the level they stand at, highest level first; what a supervisor opening the dashboard
+    must see at once."""
+    principal = await authenticate(request, "stats.read")
+    params = query(request, OverdueQuery)
+    async with request.app[REPLICA].acquire() as conn:
+        items, next_cursor = await store.open_escalations(
+            conn, _now_filters(principal, params), cursor=params.cursor, limit=params.limit
+        )
+    levels = 1 + len(request.app[SETTINGS].escalation_intervals)
+    return json_response({"items": items, "next_cursor": next_cursor, "levels": levels})
+
+
+@describe(
+    "Open work now with its place, P1 first and the earliest deadline first",
+    tag="stats",
+    query=OpenQuery,
+    responses={200: OpenPage},
+    operation="stats.read",
+)
+async def stats_open(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/open: open assignments with their ticket's address, district and
+    coordinates (what a count stands for, and what the map draws)."""
+    principal = await authenticate(request, "stats.read")
+    params = query(request, OpenQuery)
+    async with request.app[REPLICA].acquire() as conn:
+        items, next_cursor = await store.open_work(
+            conn,
+            _now_filters(principal, params),
+            state=params.state,
+            overdue_only=params.overdue,
+            cursor=params.cursor,
+            limit=params.limit,
+        )
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
 @describe(
     "Per-minute or per-hour series for charts",
     tag="stats",
@@ -322,3 +437,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/stats/summary", stats_summary)
     app.router.add_get("/api/v1/stats/overdue", stats_overdue)
     app.router.add_get("/api/v1/stats/timeseries", stats_timeseries)
+    app.router.add_get("/api/v1/stats/escalations", stats_escalations)
+    app.router.add_get("/api/v1/stats/open", stats_open)

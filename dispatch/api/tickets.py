@@ -155,7 +155,9 @@ class TicketQuery(BaseModel):
     category: CategoryCode | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
-    q: str | None = Field(default=None, min_length=1, max_length=200, description="text in description or address")
+    q: str | None = Field(
+        default=None, min_length=1, max_length=200, description="text in description or address, or a ticket number"
+    )
     phone: Phone | None = Field(default=None, description="the caller's earlier tickets")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)

@@ -203,12 +203,30 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
     )
 
     answered = await answered_count(conn, filters)
+    args = []
+    where_now = filters.where(args, period=False)
+    tickets_now = await conn.fetchrow(
+        f"""
+        SELECT count(DISTINCT a.ticket_id) AS open,
+               count(DISTINCT a.ticket_id) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now())
+                                                   OR a.resolve_due < now()) AS overdue
+        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        WHERE a.state IN {OPEN} AND {where_now}
+        """,
+        *args,
+    )
+
     escalations = [dict(r) for r in escalation_rows if not r["kind"].startswith("reminder_")]
     return {
         "period": {"from": filters.start, "to": filters.end},
         "filters": {"agency": filters.agency, "district": filters.district, "priority": filters.priority},
-        "open": {"total": sum(e["total"] for e in by_agency.values()), "by_agency": list(by_agency.values())},
+        "open": {
+            "total": sum(e["total"] for e in by_agency.values()),
+            "tickets": tickets_now["open"],
+            "by_agency": list(by_agency.values()),
+        },
         "overdue_now": {
+            "tickets": tickets_now["overdue"],
             "ack": sum(e["ack"] for e in overdue.values()),
             "resolve": sum(e["resolve"] for e in overdue.values()),
             "total": sum(e["total"] for e in overdue.values()),
@@ -291,20 +309,30 @@ async def answered_counts(
 # What is late now ---------------------------------------------------------------------------------
 
 
+def encode_time_cursor(kind: str, at: datetime, row_id: int) -> str:
+    """A keyset cursor (a time and an id) of list ``kind``, opaque to clients."""
+    micros = int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+    return base64.urlsafe_b64encode(f"{kind}:{micros}:{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_time_cursor(kind: str, cursor: str) -> tuple[datetime, int]:
+    """The time and id of a cursor of list ``kind``; 400 for anything this service did not give out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        got, micros, row_id = raw.split(":")
+        if got != kind:
+            raise ValueError
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(row_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+
+
 def encode_overdue_cursor(due_at: datetime, assignment_id: int) -> str:
-    micros = int((due_at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-    return base64.urlsafe_b64encode(f"o:{micros}:{assignment_id}".encode()).decode().rstrip("=")
+    return encode_time_cursor("o", due_at, assignment_id)
 
 
 def decode_overdue_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, micros, assignment_id = raw.split(":")
-        if kind != "o":
-            raise ValueError
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(assignment_id)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+    return decode_time_cursor("o", cursor)
 
 
 async def overdue(
@@ -348,6 +376,183 @@ async def overdue(
     page = rows[:limit]
     items = [dict(row) | {"overdue_seconds": round((now - row["due_at"]).total_seconds(), 3)} for row in page]
     next_cursor = encode_overdue_cursor(page[-1]["due_at"], page[-1]["assignment_id"]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+# Escalations open now, and open work for lists and the map ---------------------------------------------
+
+# The escalation level each open assignment stands at now, per deadline: an acknowledgement
+# escalation is open while the assignment still waits to be acknowledged, a resolution one
+# while it is open at all (stages: 0 nothing, 1 reminded, L + 1 escalated at level L). The
+# higher of the two is the row's ``escalation_level``; these say which deadline it is.
+_ACK_LEVEL = "CASE WHEN a.state = 'dispatched' THEN greatest(a.ack_stage - 1, 0) ELSE 0 END"
+_RESOLVE_LEVEL = "greatest(a.resolve_stage - 1, 0)"
+_LIVE_COLUMNS = """
+    a.id AS assignment_id, a.ticket_id, t.number, t.priority, t.category, t.district, t.address, t.lat, t.lon,
+    t.status AS ticket_status, t.created_at AS ticket_created_at, a.agency, a.desk_id, d.code AS desk, a.role,
+    a.state, a.ack_due, a.resolve_due, a.paused_at, a.pause_reason, a.created_at
+"""
+_PRIORITY_RANK = "array_position(ARRAY['P1', 'P2', 'P3', 'P4'], t.priority)"
+
+
+def _encode_keys(kind: str, keys: list[Any]) -> str:
+    raw = kind + ":" + "|".join(str(k) for k in keys)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_keys(cursor: str, kind: str, count: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, rest = raw.partition(":")
+        keys = rest.split("|")
+        if prefix != kind or len(keys) != count:
+            raise ValueError
+        return keys
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+
+
+def _micros(at: datetime) -> int:
+    return int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+
+
+def _from_micros(value: str) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
+
+
+async def open_escalations(
+    conn: asyncpg.Connection, filters: StatsFilter, *, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Escalations (督办) open now: open assignments escalated on a deadline they still miss,
+    one row each at the highest level it stands at, highest level first, then P1 before P4,
+    then the longest overdue; and the next cursor.
+
+    ``escalated_at`` is when that level was sent, ``overdue_seconds`` how long the deadline
+    has passed. A deadline met since (acknowledged, resolved, returned) closes its escalation.
+    """
+    args: list[Any] = []
+    where = filters.where(args, period=False)
+    after = ""
+    if cursor:
+        level, rank, due, assignment_id = _decode_keys(cursor, "e", 4)
+        try:
+            args += [int(level), int(rank), _from_micros(due), int(assignment_id)]
+        except (ValueError, OverflowError):
+            raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+        n = len(args)
+        after = (
+            "AND (-o.level, o.rank, o.due_at, o.assignment_id)"
+            f" > (-${n - 3}::int, ${n - 2}::int, ${n - 1}::timestamptz, ${n}::bigint)"
+        )
+    args.append(limit + 1)
+    rows = await conn.fetch(
+        f"""
+        SELECT * FROM (
+            SELECT *, CASE WHEN l.kind = 'ack' THEN l.ack_due ELSE l.resolve_due END AS due_at FROM (
+                SELECT {_LIVE_COLUMNS}, a.deadline_round, {_PRIORITY_RANK} AS rank,
+                       a.escalation_level AS level,
+                       CASE WHEN {_ACK_LEVEL} >= {_RESOLVE_LEVEL} THEN 'ack' ELSE 'resolve' END AS kind
+                FROM assignments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN desks d ON d.id = a.desk_id
+                WHERE a.state IN {OPEN} AND a.escalation_level >= 1 AND {where}
+            ) l
+        ) o
+        WHERE true {after}
+        ORDER BY o.level DESC, o.rank, o.due_at, o.assignment_id
+        LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    page = [dict(row) for row in rows[:limit]]
+    sent = {}
+    if page:
+        sent = {
+            (r["assignment_id"], r["kind"], r["level"]): r["escalated_at"]
+            for r in await conn.fetch(
+                """
+                SELECT e.assignment_id, e.kind, e.level, e.escalated_at FROM escalations e
+                JOIN unnest($1::bigint[], $2::int[]) AS p(assignment_id, round)
+                  ON p.assignment_id = e.assignment_id AND p.round = e.round
+                """,
+                [r["assignment_id"] for r in page],
+                [r["deadline_round"] for r in page],
+            )
+        }
+    now = await conn.fetchval("SELECT now()")
+    items = []
+    for row in page:
+        row.pop("rank")
+        row.pop("deadline_round")
+        row["escalated_at"] = sent.get((row["assignment_id"], row["kind"], row["level"]))
+        row["overdue_seconds"] = round((now - row["due_at"]).total_seconds(), 3)
+        items.append(row)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_keys("e", [last["level"], last["rank"], _micros(last["due_at"]), last["assignment_id"]])
+    return items, next_cursor
+
+
+OpenState = Literal["dispatched", "acknowledged", "in_progress", "paused"]
+
+
+async def open_work(
+    conn: asyncpg.Connection,
+    filters: StatsFilter,
+    *,
+    state: OpenState | None,
+    overdue_only: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Open assignments now with their ticket's place (address, district, coordinates), P1
+    first and within a priority the earliest deadline that matters now first; and the next
+    cursor. ``overdue`` says whether that deadline has passed, ``escalation_level`` the
+    highest level sent on a deadline still missed."""
+    args: list[Any] = []
+    conditions = [f"a.state IN {OPEN}", filters.where(args, period=False)]
+    if state == "paused":
+        conditions.append("a.paused_at IS NOT NULL")
+    elif state:
+        args.append(state)
+        conditions.append(f"a.state = ${len(args)}")
+    if overdue_only:
+        conditions.append("((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())")
+    after = ""
+    if cursor:
+        rank, due, assignment_id = _decode_keys(cursor, "w", 3)
+        try:
+            args += [int(rank), _from_micros(due), int(assignment_id)]
+        except (ValueError, OverflowError):
+            raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
+        n = len(args)
+        after = f"AND (w.rank, w.due_at, w.assignment_id) > (${n - 2}::int, ${n - 1}::timestamptz, ${n}::bigint)"
+    args.append(limit + 1)
+    rows = await conn.fetch(
+        f"""
+        SELECT * FROM (
+            SELECT {_LIVE_COLUMNS}, {_PRIORITY_RANK} AS rank,
+                   CASE WHEN a.state = 'dispatched' THEN 'ack' ELSE 'resolve' END AS deadline,
+                   CASE WHEN a.state = 'dispatched' THEN a.ack_due ELSE a.resolve_due END AS due_at,
+                   ((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now()) AS overdue,
+                   a.escalation_level
+            FROM assignments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN desks d ON d.id = a.desk_id
+            WHERE {" AND ".join(conditions)}
+        ) w
+        WHERE true {after}
+        ORDER BY w.rank, w.due_at, w.assignment_id
+        LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    items = []
+    for row in rows[:limit]:
+        item = dict(row)
+        item.pop("rank")
+        items.append(item)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_keys("w", [last["rank"], _micros(last["due_at"]), last["assignment_id"]])
     return items, next_cursor
 
 

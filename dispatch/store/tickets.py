@@ -30,7 +30,8 @@ TICKET_COLUMNS = """
 """
 ASSIGNMENT_COLUMNS = """
     id, ticket_id, agency, desk_id, role, state, ack_due, resolve_due, created_at, acknowledged_at,
-    started_at, resolved_at, resolution, closed_at, closed_reason, transferred_to, version
+    started_at, resolved_at, resolution, closed_at, closed_reason, transferred_to, version,
+    paused_at, pause_reason, deadlines_armed_at, escalation_level
 """
 # Internal users who may see a ticket's tracking token (to read it out to the caller).
 TOKEN_READERS = frozenset({"call_taker", "supervisor", "admin", "partner"})
@@ -493,7 +494,9 @@ async def list_tickets(
         where.append(f"t.caller_phone = {arg(filters.caller_phone)}")
     if filters.text:
         pattern = arg(filters.text)
-        where.append(f"(strpos(t.description, {pattern}) > 0 OR strpos(t.address, {pattern}) > 0)")
+        where.append(
+            f"(strpos(t.description, {pattern}) > 0 OR strpos(t.address, {pattern}) > 0 OR t.number = upper({pattern}))"
+        )
     if cursor:
         where.append(f"t.id < {arg(decode_cursor(cursor))}")
     rows = await conn.fetch(

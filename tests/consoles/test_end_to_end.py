@@ -66,16 +66,18 @@ async def test_a_call_flows_from_intake_to_desk_citizen_and_supervisor(
     assert token
     await shot(intake, artifacts, "intake-created.png")
 
-    # The desk sees it without a reload, flashed as a new P1.
+    # The desk sees it without a reload, with the alarm of a new P1.
     row = desk.locator("#rows tr", has_text=number)
     await row.wait_for()
-    assert "P1" in await desk.inner_text("#flash")
+    await expect(desk.locator("#alarm")).to_contain_text(number)
+    assert "P1" in await desk.inner_text("#alarm")
     assert "待签收" in await row.inner_text()
     await row.click()
     await desk.wait_for_selector("#timeline li")
     await shot(desk, artifacts, "desk.png")
     await desk.keyboard.press("a")
     await desk.locator("#rows tr", has_text=number).filter(has_text="已签收").wait_for()
+    await expect(desk.locator("body")).to_have_attribute("data-alarm", "quiet")
     await desk.keyboard.press("r")
     await desk.fill("#dialog-text", "已到场调解，伤者送医")
     await desk.keyboard.press("Control+Enter")

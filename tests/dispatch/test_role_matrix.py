@@ -127,6 +127,10 @@ async def _note(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) ->
     return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/notes", token, body))[0]
 
 
+async def _read_handled(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/assignments/handled", token))[0]
+
+
 async def _read_dead_letters(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "GET", "/api/v1/deliveries/dead", token))[0]
 
@@ -159,6 +163,13 @@ async def _set_password(http: aiohttp.ClientSession, token: str, ctx: dict[str, 
 
 async def _read_sms(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "GET", "/api/v1/sms", token))[0]
+async def _urge(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/urge", token, {"text": "请尽快签收"}))[0]
+
+
+async def _redispatch(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    body = {"desk": "police.xiping", "reason": "事发地在西平"}
+    return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/redispatch", token, body))[0]
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -184,12 +195,15 @@ SCENARIOS: dict[str, Scenario] = {
     "assignment.pause": _pause,
     "stats.read": _stats,
     "assignment.note": _note,
+    "assignment.read": _read_handled,
     "deliveries.read": _read_dead_letters,
     "deliveries.replay": _replay_dead_letters,
     "kb.read": _read_kb,
     "kb.write": _write_kb,
     "user.password": _set_password,
     "sms.read": _read_sms,
+    "assignment.urge": _urge,
+    "assignment.redispatch": _redispatch,
 }
 
 # The user each role is tested as: the desk is the lead agency's (police), so that a

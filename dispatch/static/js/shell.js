@@ -66,26 +66,36 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** Say something to screen readers (and show it in the toast line). */
+/** Say something to screen readers (and show it in the toast line). `text` may be a function
+ * returning the text: the toast then follows a language switch while it is shown. */
 export function announce(text, { urgent = false } = {}) {
+  const render = typeof text === "function" ? text : () => text;
+  const value = render();
   const region = document.getElementById(urgent ? "announce-urgent" : "announce");
   if (region) {
     region.textContent = "";
     // A fresh text node after a tick makes screen readers speak a repeated message again.
-    setTimeout(() => (region.textContent = text), 30);
+    setTimeout(() => (region.textContent = value), 30);
   }
   const toast = document.getElementById("toast");
   if (toast) {
-    toast.textContent = text;
+    toast.textContent = value;
+    toast._render = render;
     toast.hidden = false;
     clearTimeout(toast._timer);
     toast._timer = setTimeout(() => (toast.hidden = true), 6000);
   }
 }
 
-/** Say what went wrong in the console's language (js/errors.js), never the API's English text. */
+window.addEventListener("langchange", () => {
+  const toast = document.getElementById("toast");
+  if (toast && !toast.hidden && toast._render) toast.textContent = toast._render();
+});
+
+/** Say what went wrong in the console's language (js/errors.js), never the API's English text;
+ * a language switch redraws it. */
 export function showError(error) {
-  announce(errorText(error), { urgent: true });
+  announce(() => errorText(error), { urgent: true });
 }
 
 function renderUser(user) {
