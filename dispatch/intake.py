@@ -17,10 +17,12 @@ from dispatch.store.tickets import Decision
 log = structlog.get_logger("dispatch.intake")
 
 
-def propose(text: str, address: str | None, district: str | None) -> routing.Classification | None:
+def propose(
+    text: str, address: str | None, district: str | None, gazetteer: routing.Gazetteer | None = None
+) -> routing.Classification | None:
     """The router's proposal, or None when no model is available (never an error)."""
     try:
-        return routing.classify(text, address=address, district=district, model=current_model())
+        return routing.classify(text, address=address, district=district, model=current_model(), gazetteer=gazetteer)
     except (OSError, routing.ModelFormatError) as exc:
         log.error("routing.unavailable", error=repr(exc))
         return None
@@ -36,14 +38,21 @@ def classification_dict(proposal: routing.Classification) -> dict[str, Any]:
         "confidence": round(proposal.confidence, 4),
         "reasons": list(proposal.reasons),
         "district": proposal.district,
+        "uncertain": proposal.uncertain,
+        "place": proposal.place.to_dict() if proposal.place else None,
     }
 
 
-def decide(body: TicketCreate) -> Decision:
-    """The ticket's category, priority, agencies and district; 422 if nothing can be decided."""
+def decide(body: TicketCreate, gazetteer: routing.Gazetteer | None = None) -> Decision:
+    """The ticket's category, priority, agencies, district and (from the gazetteer, when the
+    request has no coordinates) place; 422 if nothing can be decided."""
     location = body.location
     district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
-    proposal = propose(body.description, location.address, district)
+    proposal = propose(body.description, location.address, district, gazetteer)
+    place = proposal.place if proposal else None
+    if district is None and place is not None:
+        district = place.district
+    placed = place is not None and location.lat is None and location.lon is None
     category = body.category or (proposal.category if proposal else None)
     if category is None:
         raise ValidationFailed(
@@ -80,4 +89,6 @@ def decide(body: TicketCreate) -> Decision:
         agencies=chosen,
         district=district,
         classification=classification,
+        lat=place.lat if placed and place else None,
+        lon=place.lon if placed and place else None,
     )

@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from typing import Final
 
+from routing.danger import find_signs
 from routing.lexicon import concepts
 
 # Henan dialect and spoken forms mapped to standard Mandarin, longest first so that
@@ -77,6 +78,15 @@ def normalise(text: str) -> str:
     return _DIALECT_RE.sub(lambda m: _DIALECT_MAP[m.group(0)], folded)
 
 
+_WORD_RE: Final = re.compile(r"[\u3400-\u9fff]|[a-z]{2,}")
+
+
+def meaningful(text: str) -> bool:
+    """Whether ``text`` has anything to classify: a Chinese character or a word of two letters
+    or more (not only punctuation, digits, symbols or emoji)."""
+    return _WORD_RE.search(normalise(text)) is not None
+
+
 def segments(normalised: str) -> list[str]:
     """The runs of letters, digits and CJK characters, digits folded to ``0``."""
     folded = _DIGITS_RE.sub("0", normalised)
@@ -95,8 +105,10 @@ def ngrams(normalised: str) -> Counter[str]:
 
 
 def features(text: str) -> Counter[str]:
-    """The features of a raw request text: character n-grams plus lexicon concepts (``#name``)."""
+    """The features of a raw request text: character n-grams, lexicon concepts (``#name``) and
+    danger signs (``!name``, see ``routing.danger``)."""
     normal = normalise(text)
     counts = ngrams(normal)
     counts.update(concepts(normal))
+    counts.update({f"!{code}": 1 for code in find_signs(normal)})
     return counts

@@ -35,6 +35,7 @@ from dispatch.lifecycle import TicketStatus
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
+from dispatch.store.gazetteer import gazetteer_in_service
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -60,12 +61,14 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = await authenticate(request, "ticket.create")
     key = _idempotency_key(request)
     body = await read_model(request, TicketCreate)
-    decision = decide(body)
+    decision = decide(body, await gazetteer_in_service(request.app[DB]))
     request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
     location = body.location
+    lat = location.lat if location.lat is not None else decision.lat
+    lon = location.lon if location.lon is not None else decision.lon
     search = None
     if decision.category:
-        search = CandidateSearch.around(decision.category, decision.district, location.lat, location.lon)
+        search = CandidateSearch.around(decision.category, decision.district, lat, lon)
     async with request.app[DB].acquire() as conn:
         outcome = await store.create_ticket(
             conn,
@@ -75,8 +78,8 @@ async def create_ticket(request: web.Request) -> web.Response:
             caller_phone=body.caller.phone,
             caller_name=body.caller.name,
             address=body.location.address,
-            lat=body.location.lat,
-            lon=body.location.lon,
+            lat=lat,
+            lon=lon,
             decision=decision,
             idempotency_key=key,
             request_hash=request_hash,

@@ -211,14 +211,14 @@ async def test_post_request_creates_an_open311_ticket_through_the_normal_routing
     item = await file_request(http, key)
     assert set(item) == {"service_request_id", "token", "service_notice", "account_id"}
     assert re.match(r"^MS\d{8}-\d{6,}$", item["service_request_id"]) and len(item["token"]) >= 16
-    assert "交通运输" in item["service_notice"]
+    assert "公安" in item["service_notice"]  # a traffic accident is led by police (交警)
 
     status, page = await call(http, "GET", "/api/v1/tickets", key)  # a partner sees what it filed
     assert status == 200
     [ticket] = page["items"]
     assert ticket["number"] == item["service_request_id"] and ticket["tracking_token"] == item["token"]
     assert ticket["channel"] == "open311" and ticket["category"] == "transport.accident"
-    assert ticket["assignments"][0]["agency"] == "transport" and ticket["assignments"][0]["role"] == "lead"
+    assert ticket["assignments"][0]["agency"] == "police" and ticket["assignments"][0]["role"] == "lead"
     assert ticket["caller"] == {"phone": "+8613912345678", "name": "王明"}
     assert ticket["location"]["lat"] == pytest.approx(32.9801)
     assert "涉事车辆数：2" in ticket["description"] and "是否有人受伤：是" in ticket["description"]

@@ -108,3 +108,35 @@ def test_shared_sample_scores_stay_above_floors() -> None:
     report = evaluate(load_model(), load_examples(SAMPLE_PATH))
     assert report.lead_accuracy >= 0.95
     assert report.category_accuracy >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "两辆车在路口撞了，有人受伤",
+        "撞人了！快来人",
+        "我的车停在路边让人给剐了，人跑了",
+        "货车追尾，货物掉了一地，路都堵死了",
+    ],
+)
+def test_a_traffic_accident_is_led_by_police(text: str) -> None:
+    c = classify(text)
+    assert c.category == "transport.accident"
+    assert c.agency == "police" and c.agencies[0] == "police" and "police" not in c.assisting
+
+
+def test_transport_assists_at_an_accident_that_blocks_the_road() -> None:
+    c = classify("货车追尾，货物掉了一地，路都堵死了")
+    assert c.agency == "police" and "transport" in c.assisting
+
+
+def test_a_clear_request_is_certain_and_a_meaningless_one_is_not() -> None:
+    assert classify("楼里着火了，有人被困在楼上下不来").uncertain is False
+    vague = classify("喂喂")
+    assert vague.uncertain is True and vague.confidence < load_model().uncertain_below
+    assert vague.to_dict()["uncertain"] is True and "请接警员确认" in "".join(vague.reasons)
+
+
+def test_the_shipped_model_is_calibrated() -> None:
+    model = load_model()
+    assert model.temperature != 1.0 and model.priority is not None and model.assist is not None
