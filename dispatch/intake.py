@@ -50,9 +50,9 @@ def decide(body: TicketCreate, gazetteer: routing.Gazetteer | None = None) -> De
     district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
     proposal = propose(body.description, location.address, district, gazetteer)
     place = proposal.place if proposal else None
-    if district is None and place is not None:
-        district = place.district
-    placed = place is not None and location.lat is None and location.lon is None
+    if place is not None and location.district is None and (location.lat is None or location.lon is None):
+        district = place.district  # more specific than a name found in the address text
+    placed = place is not None and (location.lat is None or location.lon is None)
     category = body.category or (proposal.category if proposal else None)
     if category is None:
         raise ValidationFailed(

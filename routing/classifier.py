@@ -174,16 +174,18 @@ def classify(
         for agency, p in prediction.assisting:
             if agency in chosen:
                 reasons.append(f"模型判断需协办 {agency}（{p:.2f}）")
-        ruled, why_assist = decide_assisting(category, normalised)
-        for agency, reason in zip(ruled, why_assist, strict=False):
+        added, why_assist = decide_assisting(category, normalised)
+        for agency, reason in zip(added, why_assist, strict=False):
             if agency not in chosen and agency != lead and RULES_ADD_ASSIST:
                 chosen.append(agency)
                 reasons.append(reason)
         assisting = tuple(chosen)
     place = gazetteer.match(address or "") if gazetteer is not None and address else None
-    found_district = locate_district(address, district)
-    if found_district is None and place is not None:
-        found_district = place.district
+    # The gazetteer's place is more specific than a name found in the address text.
+    if place is not None and not district:
+        found_district: str | None = place.district
+    else:
+        found_district = locate_district(address, district)
     return Classification(
         category=category,
         agency=lead,

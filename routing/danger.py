@@ -14,6 +14,7 @@ Pure functions of text, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -173,10 +174,16 @@ def blank_denials(normalised: str) -> str:
 
 def find_signs(normalised: str) -> dict[str, str]:
     """The danger signs of a normalised text: code → the words that showed it, in ``SIGNS`` order."""
+    return dict(_signs(normalised))
+
+
+# The features and the priority floor both look for the signs of one text: found once.
+@functools.lru_cache(maxsize=4096)
+def _signs(normalised: str) -> tuple[tuple[str, str], ...]:
     text = blank_denials(normalised)
-    found: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
     for sign in SIGNS:
         words = sign.find(text)
         if words is not None:
-            found[sign.code] = words
-    return found
+            found.append((sign.code, words))
+    return tuple(found)

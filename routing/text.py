@@ -6,6 +6,7 @@ Both the trainer (``routing.training``) and the runtime model (``routing.model``
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -69,6 +70,8 @@ NGRAM_MIN: Final = 1
 NGRAM_MAX: Final = 3
 
 
+# A request's text is normalised by the features, the rules and the explanation: once.
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Canonical form of a request text: NFKC, lower case, dialect mapped to Mandarin.
 

@@ -65,7 +65,7 @@ UNCERTAIN_BELOW: Final = 0.6
 PRIORITY_TARGET: Final = "delta"
 CORPUS_PRIORITY_WEIGHT: Final = 0.3
 # The value of the rule and default indicators beside the L2-normalised text features.
-INDICATOR_SCALE: Final = 1.0
+INDICATOR_SCALE: Final = 3.0
 SEED: Final = 110
 
 
@@ -136,7 +136,7 @@ def _head(
     matrix: Any, labels: Sequence[str], weights: npt.NDArray[np.float64], c: float, classes: Sequence[str]
 ) -> Head:
     """A multinomial head over ``classes`` (every one present in ``labels``)."""
-    classifier = LogisticRegression(C=c, max_iter=3000)
+    classifier = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
     classifier.fit(matrix, list(labels), sample_weight=weights)
     order = [list(classifier.classes_).index(k) for k in classes]
     coef = np.asarray(classifier.coef_, dtype=np.float32)
@@ -193,7 +193,7 @@ def _assist_head(matrix: Any, examples: Sequence[Example], weights: npt.NDArray[
             columns.append(np.zeros(matrix.shape[1], dtype=np.float32))
             intercepts.append(8.0 if target.all() else -8.0)
             continue
-        classifier = LogisticRegression(C=c, max_iter=3000)
+        classifier = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
         classifier.fit(matrix, target, sample_weight=weights)
         columns.append(np.asarray(classifier.coef_[0], dtype=np.float32))
         intercepts.append(float(classifier.intercept_[0]))

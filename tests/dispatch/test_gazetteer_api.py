@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 
 from tests.api_helpers import call, ticket_body
 from tests.cli_helpers import clean_env, run_dispatch
@@ -116,28 +117,34 @@ async def test_with_the_gazetteer_the_same_crash_matches_by_distance(
     _, second = await call(
         http, "POST", "/api/v1/tickets", taker, ticket_body(location={"address": "雪松路和解放大道十字路口"}) | accident
     )
+    assert first["location"]["lat"] == second["location"]["lat"] == 33.008
+    assert first["location"]["district"] == second["location"]["district"] == "yicheng"
     [match] = second["duplicates"]
-    assert match["id"] == first["id"] and "相距约 0 米" in match["reason"]
+    assert match["id"] == first["id"] and "相距约 0 米" in match["reason"], match
 
 
+@pytest.mark.timeout(400)
 def test_the_cli_imports_lists_and_exports_the_gazetteer(tmp_path: Path, database_url: str) -> None:
     source = tmp_path / "places.csv"
     source.write_text(CSV, encoding="utf-8")
     env = clean_env(DISPATCH_DATABASE_URL=database_url)
-    done = run_dispatch("gazetteer", "import", str(source), "--replace", env=env)
+    done = run_dispatch("gazetteer", "import", str(source), "--replace", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "imported 2 places" in done.stdout
-    listed = run_dispatch("gazetteer", "list", env=env)
+    listed = run_dispatch("gazetteer", "list", env=env, timeout=120)
     assert listed.returncode == 0 and "解放大道与雪松路交叉口" in listed.stdout and "yicheng" in listed.stdout
     out = tmp_path / "out.csv"
-    assert run_dispatch("gazetteer", "export", str(out), env=env).returncode == 0
+    assert run_dispatch("gazetteer", "export", str(out), env=env, timeout=120).returncode == 0
     assert {r["name"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))} == {
         "解放大道与雪松路交叉口",
         "驻马店市中心医院",
     }
+
+
+def test_the_cli_refuses_a_bad_gazetteer_with_its_row_numbers(tmp_path: Path, database_url: str) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(CSV + "某地,place,火星区,33,114,\n", encoding="utf-8")
-    refused = run_dispatch("gazetteer", "import", str(bad), env=env)
+    refused = run_dispatch("gazetteer", "import", str(bad), env=clean_env(DISPATCH_DATABASE_URL=database_url))
     assert refused.returncode == 2 and "row 4" in refused.stderr
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import routing
+from dispatch.store.gazetteer import SHIPPED_PATH
 from routing.gazetteer import Gazetteer, GazetteerError, parse_csv, to_csv
 from routing.geo import locate_district
-from dispatch.store.gazetteer import SHIPPED_PATH
 
 CSV = """name,kind,district,lat,lon,aliases
 解放大道与雪松路交叉口,intersection,驿城区,33.008,114.024,
