@@ -118,6 +118,13 @@ def _number(raw: str, low: float, high: float) -> float:
 
 def parse_csv(text: str) -> list[Place]:
     """The places of a gazetteer CSV text; raises :class:`GazetteerError` listing every bad row."""
+    try:
+        return _parse(text)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote at the end ...
+        raise GazetteerError([(0, f"not CSV: {exc}")]) from None
+
+
+def _parse(text: str) -> list[Place]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS[:5] if c not in header]

@@ -1,17 +1,17 @@
-"""The gazetteer: ``GET /api/v1/gazetteer`` (JSON or ``?format=csv``) for staff,
+"""The gazetteer: ``GET /api/v1/gazetteer`` (JSON) and ``GET /api/v1/gazetteer/export`` (the
+CSV an import reads; not in the OpenAPI document, which describes JSON only) for staff,
 ``POST /api/v1/gazetteer/import`` (a CSV text) for admins."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 import routing
-from dispatch.api.params import query
 from dispatch.api.responses import json_response, read_model
-from dispatch.api.schemas import Strict
+from dispatch.api.schemas import Strict, Text
 from dispatch.api.spec import describe
 from dispatch.app_keys import DB
 from dispatch.auth import authenticate
@@ -32,14 +32,8 @@ class GazetteerList(BaseModel):
     items: list[GazetteerPlace]
 
 
-class GazetteerQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    format: Literal["json", "csv"] = "json"
-
-
 class GazetteerImport(Strict):
-    csv: Annotated[str, Field(min_length=1, max_length=5_000_000)] = Field(
+    csv: Annotated[Text, Field(min_length=1, max_length=5_000_000)] = Field(
         description="UTF-8 CSV with a header: name,kind,district,lat,lon,aliases"
     )
     replace: bool = Field(default=False, description="drop every place not in this file")
@@ -51,19 +45,22 @@ class GazetteerImported(BaseModel):
     total: int
 
 
+async def export_gazetteer(request: web.Request) -> web.Response:
+    """``GET /api/v1/gazetteer/export``: the gazetteer as CSV."""
+    await authenticate(request, "gazetteer.read")
+    places = await store.list_places(request.app[DB])
+    return web.Response(text=routing.to_csv(places), content_type="text/csv", charset="utf-8")
+
+
 @describe(
     "The gazetteer: places and intersections with coordinates",
     tag="gazetteer",
-    query=GazetteerQuery,
     responses={200: GazetteerList},
     operation="gazetteer.read",
 )
 async def list_gazetteer(request: web.Request) -> web.Response:
     await authenticate(request, "gazetteer.read")
-    params = query(request, GazetteerQuery)
     places = await store.list_places(request.app[DB])
-    if params.format == "csv":
-        return web.Response(text=routing.to_csv(places), content_type="text/csv", charset="utf-8")
     items = [
         {"name": p.name, "kind": p.kind, "district": p.district, "lat": p.lat, "lon": p.lon, "aliases": list(p.aliases)}
         for p in places
@@ -95,4 +92,5 @@ async def import_gazetteer(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/gazetteer", list_gazetteer)
+    app.router.add_get("/api/v1/gazetteer/export", export_gazetteer)
     app.router.add_post("/api/v1/gazetteer/import", import_gazetteer)

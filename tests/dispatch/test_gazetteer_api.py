@@ -34,7 +34,7 @@ async def test_an_admin_imports_a_gazetteer_and_staff_read_it(
     assert status == 200
     assert [p["name"] for p in page["items"]] == ["解放大道与雪松路交叉口", "驻马店市中心医院"]
     assert page["items"][1]["aliases"] == ["市中心医院", "中心医院"]
-    async with http.get("/api/v1/gazetteer?format=csv", headers={"Authorization": f"Bearer {taker}"}) as response:
+    async with http.get("/api/v1/gazetteer/export", headers={"Authorization": f"Bearer {taker}"}) as response:
         assert response.status == 200 and response.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await response.text())))
     assert {r["name"] for r in rows} == {"解放大道与雪松路交叉口", "驻马店市中心医院"}

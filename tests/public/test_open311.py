@@ -332,7 +332,7 @@ async def test_get_requests_lists_open311_requests_with_the_spec_fields_and_no_p
     [item] = items
     assert set(item) == REQUEST_FIELDS
     assert item["status"] == "open" and item["service_code"] == "transport.accident"
-    assert item["service_name"] == "交通事故" and item["agency_responsible"] == "交通运输"
+    assert item["service_name"] == "交通事故" and item["agency_responsible"] == "公安"
     assert item["lat"] == pytest.approx(32.9801) and item["long"] == pytest.approx(114.0203)
     assert item["media_url"] == "https://partner.example.org/photos/1.jpg"
     for field in ("requested_datetime", "updated_datetime", "expected_datetime"):
