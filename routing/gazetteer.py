@@ -24,7 +24,8 @@ from routing.address import address_key, intersection
 
 KINDS: Final = ("intersection", "place")
 COLUMNS: Final = ("name", "kind", "district", "lat", "lon", "aliases")
-MAX_ROWS: Final = 50_000
+MAX_ROWS: Final = 10_000
+MAX_PROBLEMS: Final = 100  # a file this wrong is reported in part: the first ones are enough
 
 
 class GazetteerError(ValueError):
@@ -137,6 +138,8 @@ def _parse(text: str) -> list[Place]:
         if number - 1 > MAX_ROWS:
             problems.append((number, f"more than {MAX_ROWS} rows"))
             break
+        if len(problems) >= MAX_PROBLEMS:
+            break
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue
@@ -155,6 +158,8 @@ def _parse(text: str) -> list[Place]:
             lat = _number(row["lat"], -90, 90)
             lon = _number(row["lon"], -180, 180)
             aliases = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip())
+            if len(aliases) > 20 or any(len(a) > 100 for a in aliases):
+                raise ValueError("at most 20 aliases of at most 100 characters")
             place = Place(name, kind, district.code, lat, lon, aliases)
             if place.key in seen:
                 raise ValueError(f"the same place as row {seen[place.key]}")

@@ -6,6 +6,7 @@ the table is empty at start-up; an administrator's import replaces or extends it
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +42,7 @@ async def gazetteer_in_service(conn: asyncpg.Connection | asyncpg.Pool) -> gz.Ga
     now = time.monotonic()
     if _kept is not None and _kept[0] > now:
         return _kept[1]
-    found = gz.Gazetteer(await list_places(conn))
+    found = await asyncio.to_thread(gz.Gazetteer, await list_places(conn))  # indexing: off the loop
     _kept = (now + KEPT_S, found)
     return found
 
