@@ -1,4 +1,5 @@
-"""交通运输 transport: road accidents, signals, road damage, obstructions, buses and taxis.
+"""交通运输 transport: signals, road damage, obstructions, buses and taxis; files traffic accidents
+(``transport.accident``, led by police 交警) and assists at those that damage or block the road.
 
 The traffic incident desk plans lanes and tow trucks from how many vehicles are involved and
 whether the road is blocked; the webhook carries those facts in a ``traffic`` block.
@@ -42,9 +43,18 @@ PROFILE = AgencyProfile(
     code="transport",
     name_zh="交通运输",
     name_en="Transport",
-    covers="road traffic accidents, signals, road damage, obstructions, buses and taxis",
+    covers="signals, road damage, obstructions, buses and taxis",
     categories=(
-        Category("transport.accident", "交通事故", "Traffic accident", "transport", "P2", ("health", "emergency")),
+        # Led by police (交警): road-traffic incidents are 110's. The code keeps its prefix, as codes
+        # never change; transport assists when the road is damaged or blocked.
+        Category(
+            "transport.accident",
+            "交通事故",
+            "Traffic accident",
+            "police",
+            "P2",
+            ("health", "emergency", "transport"),
+        ),
         Category("transport.signal", "信号灯、交通标志故障", "Traffic signal or sign fault", "transport", "P3"),
         Category("transport.road_damage", "道路坑洼、破损、塌陷", "Road damage", "transport", "P3"),
         Category("transport.obstruction", "道路拥堵、障碍物、违停堵路", "Road obstruction", "transport", "P3"),

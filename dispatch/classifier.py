@@ -130,7 +130,7 @@ async def retrain(
     examples = await corrections(conn)
     current = IN_SERVICE
     await current.refresh(conn)
-    corpus = list(base_corpus) if base_corpus else [training.CORPUS_PATH]
+    corpus = list(base_corpus) if base_corpus else list(training.TRAINING_PATHS)
     new_model, before, after = await asyncio.to_thread(
         training.retrain, corpus, examples, training.HELDOUT_PATH, current.current()
     )
@@ -153,10 +153,15 @@ async def retrain(
     return result
 
 
-def classify_lines(lines: Iterable[str], model: routing.Model) -> Iterable[Mapping[str, Any] | str]:
+def classify_lines(
+    lines: Iterable[str], model: routing.Model, gazetteer: routing.Gazetteer | None = None
+) -> Iterable[Mapping[str, Any] | str]:
     """``dispatch classify``: each JSON line (``text``, ``address``, ``district``, ``id``) to
-    the contract's result; a line that is not a request yields an error object."""
+    the contract's result; a line that is not a request, or whose text is empty or names
+    nothing (only punctuation, digits or symbols), yields an error object."""
     import orjson
+
+    from routing.text import meaningful
 
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -165,11 +170,16 @@ def classify_lines(lines: Iterable[str], model: routing.Model) -> Iterable[Mappi
             request = orjson.loads(line)
             if not isinstance(request, dict) or not isinstance(request.get("text"), str):
                 raise ValueError("a line is a JSON object with a text field")
+            if not request["text"].strip():
+                raise ValueError("text: must not be empty")
+            if not meaningful(request["text"]):
+                raise ValueError("text: names nothing to classify (no words, only punctuation, digits or symbols)")
             result = routing.classify(
                 request["text"],
                 address=request.get("address") or None,
                 district=request.get("district") or None,
                 model=model,
+                gazetteer=gazetteer,
             )
         except (ValueError, orjson.JSONDecodeError) as exc:
             yield {"id": None, "line": number, "error": str(exc)}
@@ -181,5 +191,8 @@ def classify_lines(lines: Iterable[str], model: routing.Model) -> Iterable[Mappi
             "agencies": list(result.agencies),
             "priority": result.priority,
             "confidence": round(result.confidence, 4),
+            "uncertain": result.uncertain,
             "reasons": list(result.reasons),
+            "district": result.district,
+            "place": result.place.to_dict() if result.place else None,
         }

@@ -13,11 +13,14 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch.errors import DispatchError
 from dispatch.logconfig import configure_logging
 from dispatch.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import routing
 
 
 def _with_database(settings: Settings, job: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
@@ -234,7 +237,9 @@ def cmd_user_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     import orjson
 
+    import routing
     from dispatch.classifier import classify_lines, current_model
+    from dispatch.store.gazetteer import SHIPPED_PATH
 
     source = open(args.file, encoding="utf-8") if args.file else sys.stdin  # noqa: SIM115
     lines: Any = source
@@ -246,10 +251,13 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     try:
         if settings.database_url:
-            # With a database configured, classify as the service does: with its newest model.
-            asyncio.run(_load_stored_model(settings.database_url))
+            # With a database configured, classify as the service does: with its newest model
+            # and its gazetteer; without, with the shipped ones.
+            gazetteer = asyncio.run(_load_stored_model(settings.database_url))
+        else:
+            gazetteer = routing.Gazetteer(routing.parse_csv(SHIPPED_PATH.read_text(encoding="utf-8")))
         model = current_model()
-        for result in classify_lines(lines, model):
+        for result in classify_lines(lines, model, gazetteer):
             failed += "error" in result
             out.write(orjson.dumps(result) + b"\n")
     finally:
@@ -259,13 +267,15 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-async def _load_stored_model(dsn: str) -> None:
+async def _load_stored_model(dsn: str) -> routing.Gazetteer:
     from dispatch.classifier import IN_SERVICE
     from dispatch.db import connect
+    from dispatch.store.gazetteer import gazetteer_in_service
 
     conn = await connect(dsn)
     try:
         await IN_SERVICE.refresh(conn)
+        return await gazetteer_in_service(conn)
     finally:
         await conn.close()
 
@@ -292,6 +302,55 @@ def cmd_desks_list(args: argparse.Namespace, settings: Settings) -> int:
         for desk in await list_desks(conn, args.agency):
             scope = "市级 city" if desk["city_level"] else ",".join(desk["districts"]) or "-"
             print(f"{desk['code']:<24} {desk['agency']:<10} {scope:<30} {desk['name']}")
+        return 0
+
+    return _with_database(settings, job)
+
+
+def cmd_gazetteer_import(args: argparse.Namespace, settings: Settings) -> int:
+    import routing
+    from dispatch.store.gazetteer import import_places
+
+    try:
+        with open(args.file, encoding="utf-8-sig") as source:
+            places = routing.parse_csv(source.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"dispatch: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except routing.GazetteerError as exc:
+        for row, message in exc.problems:
+            print(f"dispatch: {args.file}: row {row}: {message}", file=sys.stderr)
+        return 2
+
+    async def job(conn: Any) -> int:
+        result = await import_places(conn, places, source=os.path.basename(args.file), replace=args.replace)
+        print(f"imported {result['imported']} places ({result['removed']} removed), {result['total']} in the gazetteer")
+        return 0
+
+    return _with_database(settings, job)
+
+
+def cmd_gazetteer_list(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.store.gazetteer import list_places
+
+    async def job(conn: Any) -> int:
+        for place in await list_places(conn):
+            print(f"{place.name:<24} {place.kind:<13} {place.district:<10} {place.lat:.5f},{place.lon:.5f}")
+        return 0
+
+    return _with_database(settings, job)
+
+
+def cmd_gazetteer_export(args: argparse.Namespace, settings: Settings) -> int:
+    import routing
+    from dispatch.store.gazetteer import list_places
+
+    async def job(conn: Any) -> int:
+        text = routing.to_csv(await list_places(conn))
+        if args.file:
+            Path(args.file).write_text(text, encoding="utf-8")  # noqa: ASYNC240 (a command-line tool)
+        else:
+            sys.stdout.write(text)
         return 0
 
     return _with_database(settings, job)
@@ -698,6 +757,18 @@ def build_parser() -> argparse.ArgumentParser:
     desks_set.add_argument("--districts", help="comma-separated codes or names, e.g. 西平县,suiping")
     desks_set.add_argument("--city-level", action="store_true", help="the agency's fallback desk")
     desks_set.set_defaults(func=cmd_desks_set)
+
+    gazetteer = sub.add_parser("gazetteer", help="places and intersections with coordinates (CSV)")
+    gazetteer_sub = gazetteer.add_subparsers(dest="gazetteer_command", required=True, metavar="ACTION")
+    gazetteer_import = gazetteer_sub.add_parser("import", help="load a CSV: name,kind,district,lat,lon,aliases")
+    gazetteer_import.add_argument("file")
+    gazetteer_import.add_argument("--replace", action="store_true", help="drop every place not in the file")
+    gazetteer_import.set_defaults(func=cmd_gazetteer_import)
+    gazetteer_list = gazetteer_sub.add_parser("list", help="print the places")
+    gazetteer_list.set_defaults(func=cmd_gazetteer_list)
+    gazetteer_export = gazetteer_sub.add_parser("export", help="write the gazetteer as CSV (default: stdout)")
+    gazetteer_export.add_argument("file", nargs="?")
+    gazetteer_export.set_defaults(func=cmd_gazetteer_export)
 
     purge = sub.add_parser("purge", help="anonymise callers of tickets closed longer ago than the retention period")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS", help="retention period in days")

@@ -3,6 +3,7 @@ explicit choices win, and what was overridden is recorded to learn from."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,10 +19,12 @@ from dispatch.store.tickets import Decision
 log = structlog.get_logger("dispatch.intake")
 
 
-def propose(text: str, address: str | None, district: str | None) -> routing.Classification | None:
+def propose(
+    text: str, address: str | None, district: str | None, gazetteer: routing.Gazetteer | None = None
+) -> routing.Classification | None:
     """The router's proposal, or None when no model is available (never an error)."""
     try:
-        return routing.classify(text, address=address, district=district, model=current_model())
+        return routing.classify(text, address=address, district=district, model=current_model(), gazetteer=gazetteer)
     except (OSError, routing.ModelFormatError) as exc:
         log.error("routing.unavailable", error=repr(exc))
         return None
@@ -37,11 +40,16 @@ def classification_dict(proposal: routing.Classification) -> dict[str, Any]:
         "confidence": round(proposal.confidence, 4),
         "reasons": list(proposal.reasons),
         "district": proposal.district,
+        "uncertain": proposal.uncertain,
+        "place": proposal.place.to_dict() if proposal.place else None,
     }
 
 
-def decide(body: TicketCreate, *, queue_when_unrouted: bool = False) -> Decision:
-    """The ticket's category, priority, agencies and district; 422 if nothing can be decided.
+def decide(
+    body: TicketCreate, gazetteer: routing.Gazetteer | None = None, *, queue_when_unrouted: bool = False
+) -> Decision:
+    """The ticket's category, priority, agencies, district and (from the gazetteer, when the
+    request has no coordinates) place; 422 if nothing can be decided.
 
     With ``body.queue`` the ticket is filed without dispatch (no agencies) and waits on the
     待分派 queue, with the category given (or none). ``queue_when_unrouted`` (channels that
@@ -50,7 +58,20 @@ def decide(body: TicketCreate, *, queue_when_unrouted: bool = False) -> Decision
     """
     location = body.location
     district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
-    proposal = propose(body.description, location.address, district)
+    proposal = propose(body.description, location.address, district, gazetteer)
+    place = proposal.place if proposal else None
+    unplaced = location.lat is None or location.lon is None
+    if place is not None and location.district is None and unplaced:
+        district = place.district  # more specific than a name found in the address text
+    decision = _decide(body, district, proposal, queue_when_unrouted=queue_when_unrouted)
+    if place is not None and unplaced:
+        decision = dataclasses.replace(decision, lat=place.lat, lon=place.lon)
+    return decision
+
+
+def _decide(
+    body: TicketCreate, district: str | None, proposal: routing.Classification | None, *, queue_when_unrouted: bool
+) -> Decision:
     if body.queue:
         return _queued(body.category, body.priority, district, proposal, body)
     category = body.category or (proposal.category if proposal else None)

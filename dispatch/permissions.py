@@ -29,6 +29,9 @@ PERMISSIONS: Final[dict[str, tuple[Role, ...]]] = {
     "me": ALL_ROLES,
     "desk.read": ("call_taker", "desk", "supervisor", "admin"),
     "desk.write": ("admin",),
+    # The gazetteer (docs/routing.md): read by staff, loaded by admins.
+    "gazetteer.read": ("call_taker", "desk", "supervisor", "admin"),
+    "gazetteer.write": ("admin",),
     # Interoperation (docs/interop.md, docs/open311.md): export a ticket as EIDO or CAP (a desk
     # only what its agency sees), import an EIDO hand-over, file through Open311 with an api_key.
     "ticket.export": ("call_taker", "desk", "supervisor", "admin"),

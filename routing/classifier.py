@@ -1,20 +1,30 @@
-"""Classify one request: category from the model, then priority, agencies and district from rules."""
+"""Classify one request: category, priority and assisting agencies from the model's heads, the
+readable rules as a floor under the priority, district and place from the address."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from agencies import CATEGORIES, Priority
+from agencies import CATEGORIES, PRIORITIES, Priority
+from routing.danger import find_signs
+from routing.gazetteer import Gazetteer, Place
 from routing.geo import locate_district
 from routing.lexicon import words_of
 from routing.model import Model, Prediction, load_model
-from routing.rules import decide
+from routing.rules import decide, decide_assisting, decide_priority, more_urgent, priority_floor
 from routing.text import normalise
 
-# Below this probability the call-taker is told that the suggestion is shaky.
-LOW_CONFIDENCE: Final = 0.5
+# The priority head says P1 when P1 is at least this probable (a missed P1 costs more than a
+# P2 that comes early), P2 at least when P1 is at least ``P2_AT_LEAST``. Chosen on the
+# development examples (docs/routing.md).
+P1_ABOVE: Final = 0.25
+P2_AT_LEAST: Final = 0.2
+# An agency assists when the assisting head gives it at least this probability.
+ASSIST_ABOVE: Final = 0.35
+# Whether the readable assisting rules add agencies the model did not choose.
+RULES_ADD_ASSIST: Final = True
 
 _default: Model | None = None
 _default_lock = threading.Lock()
@@ -42,6 +52,8 @@ class Classification:
     reasons: tuple[str, ...]  # short, Chinese, human-readable
     district: str | None = None  # district code, when the address or field names one
     alternatives: tuple[tuple[str, float], ...] = field(default=())  # runner-up categories
+    uncertain: bool = False  # calibrated confidence under the model's threshold: ask the call-taker
+    place: Place | None = None  # the gazetteer's place the address names, if any
 
     @property
     def assisting(self) -> tuple[str, ...]:
@@ -59,6 +71,8 @@ class Classification:
             "reasons": list(self.reasons),
             "district": self.district,
             "alternatives": [{"category": c, "probability": round(p, 4)} for c, p in self.alternatives],
+            "uncertain": self.uncertain,
+            "place": self.place.to_dict() if self.place else None,
         }
 
 
@@ -83,22 +97,49 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
     return chosen[:limit]
 
 
+def priority_probabilities(prediction: Prediction, category: str, target: str) -> dict[str, float]:
+    """P1..P4 probabilities from the priority head; a "delta" head's steps from the default of
+    ``category`` are added up per priority they land on."""
+    if target != "delta" or not prediction.priorities:
+        return dict(prediction.priorities)
+    default = PRIORITIES.index(CATEGORIES[category].default_priority)
+    probs: dict[str, float] = dict.fromkeys(PRIORITIES, 0.0)
+    for steps, p in prediction.priorities:
+        probs[PRIORITIES[min(max(default + int(steps), 0), 3)]] += p
+    return probs
+
+
+def _model_priority(probs: dict[str, float]) -> Priority | None:
+    """The priority head's decision, leaning towards urgency (see ``P1_ABOVE``)."""
+    if not probs:
+        return None
+    if probs.get("P1", 0.0) >= P1_ABOVE:
+        return "P1"
+    best: Priority = max(PRIORITIES, key=lambda p: probs.get(p, 0.0))
+    if probs.get("P1", 0.0) >= P2_AT_LEAST and best in ("P3", "P4"):
+        return "P2"
+    return best
+
+
 def classify(
     text: str,
     address: str | None = None,
     district: str | None = None,
     model: Model | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> Classification:
-    """Suggest category, lead and assisting agencies, priority and district for a request.
+    """Suggest category, lead and assisting agencies, priority, district and place for a request.
 
     ``text`` is the request as told (colloquial, dialect and transcription errors are fine);
-    ``address`` and ``district`` only locate it. Uses the shipped model unless ``model`` is
-    given. Never raises on odd input: an empty text gets the model's prior and low confidence.
+    ``address`` and ``district`` only locate it, with ``gazetteer`` (places with coordinates)
+    when given. Uses the shipped model unless ``model`` is given. Never raises on odd input:
+    an empty text gets the model's prior, low confidence and ``uncertain``.
     """
     model = model or default_model()
     prediction = model.predict(text if text.strip() else (address or ""))
     category = prediction.best
     confidence = prediction.probabilities[prediction.best_index]
+    uncertain = confidence < model.uncertain_below
     ranked = prediction.ranked(3)
     reasons: list[str] = []
     normalised = normalise(text)
@@ -108,19 +149,52 @@ def classify(
         reasons.append(f"关键词{quoted} → {category}（置信度 {confidence:.2f}）")
     else:
         reasons.append(f"没有可识别的关键词 → {category}（置信度 {confidence:.2f}）")
-    if confidence < LOW_CONFIDENCE and len(ranked) > 1:
+    if uncertain and len(ranked) > 1:
         runner, p = ranked[1]
         reasons.append(f"把握不大，次选 {runner}（{p:.2f}），请接警员确认")
-    outcome = decide(category, normalised)
     lead = CATEGORIES[category].agency
-    reasons.extend(outcome.reasons)
+    ruled, _ = decide_priority(category, normalised)
+    default = CATEGORIES[category].default_priority
+    informed = replace(
+        prediction, priorities=model.priority_given(prediction, PRIORITIES.index(ruled), PRIORITIES.index(default))
+    )
+    probs = priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
+    decided = _model_priority(probs)
+    if decided is None:  # a model without heads: the rules decide alone, as they used to
+        outcome = decide(category, normalised)
+        priority, assisting = outcome.priority, outcome.assisting
+        reasons.extend(outcome.reasons)
+    else:
+        reasons.append(f"模型判断 {decided}（P1 {probs.get('P1', 0.0):.2f}）")
+        floor, why = priority_floor(category, normalised, find_signs(normalised))
+        priority = more_urgent(decided, floor)
+        if priority != decided:
+            reasons.extend(why)
+        chosen = [a for a, p in prediction.assisting if p >= ASSIST_ABOVE and a != lead]
+        for agency, p in prediction.assisting:
+            if agency in chosen:
+                reasons.append(f"模型判断需协办 {agency}（{p:.2f}）")
+        added, why_assist = decide_assisting(category, normalised)
+        for agency, reason in zip(added, why_assist, strict=False):
+            if agency not in chosen and agency != lead and RULES_ADD_ASSIST:
+                chosen.append(agency)
+                reasons.append(reason)
+        assisting = tuple(chosen)
+    place = gazetteer.match(address or "") if gazetteer is not None and address else None
+    # The gazetteer's place is more specific than a name found in the address text.
+    if place is not None and not district:
+        found_district: str | None = place.district
+    else:
+        found_district = locate_district(address, district)
     return Classification(
         category=category,
         agency=lead,
-        agencies=(lead, *outcome.assisting),
-        priority=outcome.priority,
+        agencies=(lead, *assisting),
+        priority=priority,
         confidence=confidence,
         reasons=tuple(reasons),
-        district=locate_district(address, district),
+        district=found_district,
         alternatives=tuple(r for r in ranked if r[0] != category),
+        uncertain=uncertain,
+        place=place,
     )

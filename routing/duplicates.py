@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from agencies import CATEGORIES
+from routing.address import address_key
 from routing.geo import distance_m
 from routing.text import normalise, segments
 
@@ -111,13 +112,8 @@ def related(a: str, b: str) -> bool:
     return a == b or b in related_categories(a)
 
 
-# Open tickets are compared with every new call for hours: their normalised addresses and
-# bigrams are worth keeping.
-@functools.lru_cache(maxsize=20_000)
-def _normalised(text: str) -> str:
-    return normalise(text)
-
-
+# Open tickets are compared with every new call for hours: their bigrams (and their address
+# keys, cached in routing.address) are worth keeping.
 @functools.lru_cache(maxsize=20_000)
 def _bigrams(text: str) -> frozenset[str]:
     grams: set[str] = set()
@@ -147,7 +143,8 @@ def _place(candidate: TicketFacts, ticket: TicketFacts) -> tuple[float, float | 
             return None
         return 1.0 - metres / NEAR_M * 0.8, metres, f"相距约 {metres:.0f} 米"
     if candidate.address and ticket.address:
-        a, b = _normalised(candidate.address), _normalised(ticket.address)
+        # Address keys: "解放大道与雪松路交叉口" and "解放大道雪松路路口" are one place.
+        a, b = address_key(candidate.address), address_key(ticket.address)
         if a == b:
             return 1.0, None, "地址相同"
         sim = similarity(a, b)

@@ -17,7 +17,7 @@ EARTH_RADIUS_M: Final = 6_371_000.0
 _SUFFIXES: Final = ("回族乡", "回族镇", "街道", "镇", "乡")
 # Short forms that are everyday words or common road and village names: never a district by themselves.
 _SHORT_STOPLIST: Final = frozenset(
-    {"人民", "新华", "东风", "西园", "南海", "老街", "车站", "古城", "花园", "清河", "王店", "辛店", "双庙"}
+    {"人民", "新华", "东风", "西园", "南海", "老街", "车站", "古城", "花园", "清河", "王店", "辛店", "双庙", "十字路"}
 )
 # Places in the city centre known to lie in 驿城区; looked at only when nothing else matched.
 CITY_LANDMARKS: Final[tuple[str, ...]] = (

@@ -1,8 +1,13 @@
-"""The shipped linear text classifier: TF-IDF over character n-grams, multinomial logistic regression.
+"""The shipped linear text classifier: TF-IDF over character n-grams, logistic regression heads.
 
-The weights live in a plain ``.npz`` file (vocabulary, idf, coefficient matrix, intercepts,
-class codes, JSON metadata) loaded with ``allow_pickle=False``; inference is a sparse
-dot product and a softmax in numpy, so no scikit-learn object is ever unpickled at run time.
+One feature vector (``routing.text.features``: n-grams, lexicon concepts, danger signs) feeds
+three heads: the category (multinomial, with a calibration temperature), the priority
+(multinomial over P1..P4) and the assisting agencies (one binary logistic regression per
+agency). The weights live in a plain ``.npz`` file (vocabulary, idf, coefficient matrices,
+intercepts, class codes, JSON metadata) loaded with ``allow_pickle=False``; inference is one
+sparse dot product and a softmax or sigmoid per head in numpy, so no scikit-learn object is
+ever unpickled at run time. A format-1 file (category head only) still loads; its priority
+and assisting agencies then come from the rules alone.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import numpy.typing as npt
 from routing.text import features
 
 DEFAULT_MODEL_PATH: Final[Path] = Path(__file__).parent / "model" / "classifier.npz"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+KNOWN_FORMATS: Final = frozenset({1, 2})
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -36,6 +42,12 @@ class Prediction:
     probabilities: tuple[float, ...]
     # (n-gram, contribution to the winning class's score relative to the mean class), largest first.
     evidence: tuple[tuple[str, float], ...]
+    # The priority head: probabilities of P1..P4 (empty when the model has no such head).
+    priorities: tuple[tuple[str, float], ...] = ()
+    # The assisting head: agency → probability that it must assist (empty without the head).
+    assisting: tuple[tuple[str, float], ...] = ()
+    # The priority head's scores from the text alone (before the rule and default indicators).
+    priority_scores: tuple[float, ...] = ()
 
     @property
     def best(self) -> str:
@@ -53,6 +65,18 @@ class Prediction:
         return [(self.classes[i], self.probabilities[i]) for i in order[:k]]
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A linear head over the shared features: ``classes`` columns of weights and intercepts."""
+
+    classes: tuple[str, ...]
+    coef: FloatArray  # (n_features, n_classes)
+    intercept: FloatArray  # (n_classes,)
+    # Weights of indicator features that are not in the text: for the priority head, the
+    # priority the readable rules give (P1..P4) and the category's default (P1..P4), 8 rows.
+    extra: FloatArray | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """Weights of a trained classifier; build with :func:`load_model` or ``routing.training.train``."""
@@ -63,7 +87,11 @@ class Model:
     coef: FloatArray  # (n_features, n_classes)
     intercept: FloatArray  # (n_classes,)
     meta: dict[str, Any] = field(default_factory=dict)
+    priority: Head | None = None  # multinomial over P1..P4
+    assist: Head | None = None  # one sigmoid per agency
     index: dict[str, int] = field(init=False, repr=False)
+    weights: FloatArray = field(init=False, repr=False)  # every head's columns side by side
+    bias: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n_features, n_classes = self.coef.shape
@@ -71,35 +99,101 @@ class Model:
             raise ModelFormatError("vocabulary, idf and coefficient rows disagree")
         if len(self.classes) != n_classes or self.intercept.shape != (n_classes,):
             raise ModelFormatError("classes, intercepts and coefficient columns disagree")
+        for head in (self.priority, self.assist):
+            if head is not None and (
+                head.coef.shape != (n_features, len(head.classes)) or head.intercept.shape != (len(head.classes),)
+            ):
+                raise ModelFormatError("a head's weights disagree with the vocabulary or its classes")
         object.__setattr__(self, "index", {term: i for i, term in enumerate(self.vocabulary)})
+        heads = [h for h in (self.priority, self.assist) if h is not None]
+        weights = np.hstack([self.coef, *(h.coef for h in heads)]).astype(np.float32)
+        bias = np.concatenate([self.intercept, *(h.intercept for h in heads)]).astype(np.float32)
+        object.__setattr__(self, "weights", np.ascontiguousarray(weights))
+        object.__setattr__(self, "bias", bias)
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature of the category head (1.0: uncalibrated)."""
+        return float(self.meta.get("temperature", 1.0))
+
+    @property
+    def uncertain_below(self) -> float:
+        """Calibrated category probability under which a suggestion is flagged uncertain."""
+        return float(self.meta.get("uncertain_below", 0.5))
 
     def predict(self, text: str, evidence: int = 5) -> Prediction:
-        """Class probabilities for a raw text and the n-grams that pushed the winner most."""
+        """Probabilities of every head for a raw text, and the n-grams that pushed the category most.
+
+        Category probabilities are calibrated: the scores are divided by the model's temperature
+        before the softmax (the ranking does not change).
+        """
         index = self.index
         known = [(j, count) for term, count in features(text).items() if (j := index.get(term)) is not None]
         rows = [j for j, _ in known]
+        n_classes = len(self.classes)
         if rows:
             # sublinear tf (1 + ln count, as scikit-learn's sublinear_tf) times idf, computed in float64
             counts = np.fromiter((count for _, count in known), dtype=np.float64, count=len(known))
             w = ((1.0 + np.log(counts)) * self.idf[rows].astype(np.float64)).astype(np.float32)
             w /= np.float32(math.sqrt(float(w @ w)))
-            block = self.coef[rows]  # (k, n_classes)
-            scores = self.intercept + w @ block
+            block = self.weights[rows]  # (k, all columns)
+            scores = self.bias + w @ block
         else:
             w = np.zeros(0, dtype=np.float32)
-            block = np.zeros((0, len(self.classes)), dtype=np.float32)
-            scores = self.intercept.copy()
-        shifted = np.exp(scores - scores.max())
+            block = np.zeros((0, self.weights.shape[1]), dtype=np.float32)
+            scores = self.bias.copy()
+        category_scores = scores[:n_classes] / np.float32(self.temperature)
+        shifted = np.exp(category_scores - category_scores.max())
         probs = shifted / shifted.sum()
         best = int(np.argmax(probs))
         found: list[tuple[str, float]] = []
         if rows and evidence > 0:
             # Contribution to the winner beyond the average class: what singles the winner out.
-            contrib = w * (block[:, best] - block.mean(axis=1))
+            cat_block = block[:, :n_classes]
+            contrib = w * (cat_block[:, best] - cat_block.mean(axis=1))
             for k in np.argsort(-contrib)[:evidence]:
                 if contrib[k] > 0:
                     found.append((self.vocabulary[rows[int(k)]], float(contrib[k])))
-        return Prediction(self.classes, tuple(float(p) for p in probs), tuple(found))
+        priorities: tuple[tuple[str, float], ...] = ()
+        assisting: tuple[tuple[str, float], ...] = ()
+        p_raw: tuple[float, ...] = ()
+        at = n_classes
+        if self.priority is not None:
+            p_scores = scores[at : at + len(self.priority.classes)]
+            p_raw = tuple(float(x) for x in p_scores)
+            at += len(self.priority.classes)
+            priorities = _softmax(self.priority.classes, p_scores)
+        if self.assist is not None:
+            a_scores = scores[at : at + len(self.assist.classes)]
+            a = 1.0 / (1.0 + np.exp(-a_scores))
+            assisting = tuple(zip(self.assist.classes, (float(x) for x in a), strict=True))
+        return Prediction(self.classes, tuple(float(p) for p in probs), tuple(found), priorities, assisting, p_raw)
+
+    def priority_given(self, prediction: Prediction, rule: int, default: int) -> tuple[tuple[str, float], ...]:
+        """The priority head's probabilities once it knows what the readable rules decide
+        (``rule``, 0 for P1 .. 3 for P4) and the category's default (``default``, likewise)."""
+        head = self.priority
+        if head is None or head.extra is None or not prediction.priority_scores:
+            return prediction.priorities
+        scores = np.array(prediction.priority_scores, dtype=np.float32) + head.extra[rule] + head.extra[4 + default]
+        return _softmax(head.classes, scores)
+
+
+def _softmax(classes: tuple[str, ...], scores: FloatArray) -> tuple[tuple[str, float], ...]:
+    p = np.exp(scores - scores.max())
+    p /= p.sum()
+    return tuple(zip(classes, (float(x) for x in p), strict=True))
+
+
+def _head(data: Any, name: str) -> Head | None:
+    if f"{name}_coef" not in data:
+        return None
+    return Head(
+        classes=tuple(str(c) for c in data[f"{name}_classes"]),
+        coef=data[f"{name}_coef"].astype(np.float32),
+        intercept=data[f"{name}_intercept"].astype(np.float32),
+        extra=data[f"{name}_extra"].astype(np.float32) if f"{name}_extra" in data else None,
+    )
 
 
 def load_model(path: str | Path | None = None) -> Model:
@@ -111,7 +205,7 @@ def load_model(path: str | Path | None = None) -> Model:
     with np.load(source, allow_pickle=False) as data:
         try:
             meta = json.loads(str(data["meta"]))
-            if meta.get("format") != FORMAT_VERSION:
+            if meta.get("format") not in KNOWN_FORMATS:
                 raise ModelFormatError(f"unknown model format {meta.get('format')!r}")
             return Model(
                 classes=tuple(str(c) for c in data["classes"]),
@@ -120,6 +214,8 @@ def load_model(path: str | Path | None = None) -> Model:
                 coef=data["coef"].astype(np.float32),
                 intercept=data["intercept"].astype(np.float32),
                 meta=meta,
+                priority=_head(data, "priority"),
+                assist=_head(data, "assist"),
             )
         except KeyError as exc:
             raise ModelFormatError(f"model file lacks {exc}") from exc
@@ -128,13 +224,22 @@ def load_model(path: str | Path | None = None) -> Model:
 def save_arrays(model: Model, path: str | Path) -> None:
     """Write a model in the format :func:`load_model` reads (compressed ``.npz``, no pickles)."""
     meta = dict(model.meta, format=FORMAT_VERSION)
+    heads: dict[str, Any] = {}
+    for name, head in (("priority", model.priority), ("assist", model.assist)):
+        if head is not None:
+            heads[f"{name}_classes"] = np.array(head.classes, dtype=np.str_)
+            heads[f"{name}_coef"] = head.coef.astype(np.float16)
+            heads[f"{name}_intercept"] = head.intercept.astype(np.float32)
+            if head.extra is not None:
+                heads[f"{name}_extra"] = head.extra.astype(np.float32)
     with open(path, "wb") as out:
         np.savez_compressed(
             out,
+            **heads,
             classes=np.array(model.classes, dtype=np.str_),
             vocabulary=np.array(model.vocabulary, dtype=np.str_),
             idf=model.idf.astype(np.float32),
-            coef=model.coef.astype(np.float32),
+            coef=model.coef.astype(np.float16),
             intercept=model.intercept.astype(np.float32),
             meta=np.array(json.dumps(meta, ensure_ascii=False)),
         )

@@ -18,10 +18,12 @@ Negated danger ("没人受伤", "没有被困") is blanked out before danger is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
+from routing.danger import SIGNS_BY_CODE
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +257,12 @@ ASSIST_RULES: Final[tuple[AssistRule, ...]] = (
         "有起火、爆炸或泄漏风险，需要应急处置",
     ),
     _assist(
-        "emergency",
-        "货物散落",
-        "散落 洒落 撒了一地 掉了一地 洒了一地 撒一路 漏了一地 满路 一地 一路",
-        "车上货物散落，需要应急清理",
+        "transport",
+        "道路受损或阻断",
+        "散落 洒落 撒了一地 掉了一地 洒了一地 撒一路 撒了一路 漏了一地 满路 一地 一路 横在 堵了 堵住 堵死 "
+        "堵成 过不去 走不了 封路 占了 车道 护栏 隔离栏 电线杆 路灯杆 信号灯 红绿灯 路面 路基 桥 撞断 撞坏 "
+        "撞倒了 残骸 碎片 零件 玻璃碴 拖走 拖车 清障",
+        "事故车辆、货物或损坏的道路设施阻碍通行，需要交通运输部门清障、抢修",
         ("transport.accident",),
     ),
     _assist(
@@ -421,3 +425,65 @@ def decide(category: str, text: str) -> RuleOutcome:
     priority, why_priority = decide_priority(category, text)
     assisting, why_assist = decide_assisting(category, text)
     return RuleOutcome(priority, assisting, tuple(why_priority + why_assist))
+
+
+# A report of something over and done: danger signs in it describe the past, not a risk now.
+PAST: Final = _signal(
+    "事后报告",
+    "昨天 前天 前几天 前些天 上周 上星期 上礼拜 上个礼拜 上个月 之前的事 过去了 事后 那天 去年 几天前 昨晚 昨儿 "
+    "前段时间 早就 当时 补个案 备个案 备案 想报个案 已经好了 已经出院 已经缝",
+)
+
+
+def _more_urgent(a: Priority, b: Priority) -> Priority:
+    return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b
+
+
+def priority_floor(category: str, text: str, signs: Mapping[str, str]) -> tuple[Priority | None, list[str]]:
+    """The least priority the readable rules allow for a normalised text, with the reasons.
+
+    A floor only ever raises a decision: the danger signs (``routing.danger``, already found in
+    ``signs``), the critical and serious phrases above and the category rules (many people sick
+    after a meal, a robbery just now). None when nothing calls for one. A report of an event
+    that is over (yesterday, last week, with nothing still going on) gets no floor from signs.
+    """
+    floor: Priority | None = None
+    reasons: list[str] = []
+
+    def raise_to(priority: Priority, why: str) -> None:
+        nonlocal floor
+        if floor is None or _more_urgent(priority, floor) != floor:
+            floor = priority
+            reasons.append(f"{why} → 优先级至少 {priority}")
+
+    over = PAST.find(text, category) is not None and ONGOING.find(text, category) is None
+    clean, _ = _blank(text, FALSE_FRIENDS)
+    danger_text, _ = _blank(clean, NO_HARM)
+    if not over:
+        for code, words in signs.items():
+            sign = SIGNS_BY_CODE[code]
+            raise_to(sign.floor, f"提到“{words}”（{sign.label}）")
+        for signal in CRITICAL:
+            phrase = signal.find(danger_text, category)
+            if phrase:
+                raise_to("P1", f"提到“{phrase}”（{signal.label}）")
+                break
+        for signal in SERIOUS:
+            phrase = signal.find(danger_text, category)
+            if phrase:
+                raise_to("P2", f"提到“{phrase}”（{signal.label}）")
+                break
+    if (
+        category == "health.food_safety"
+        and FOOD_SYMPTOMS.find(danger_text, category)
+        and MANY_PEOPLE.find(clean, category)
+    ):
+        raise_to("P1", "多人出现症状")
+    if category == "police.theft" and "抢" in danger_text and any(w in clean for w in ("刚", "跑了", "正在")):
+        raise_to("P1", "抢劫刚刚发生")
+    return floor, reasons
+
+
+def more_urgent(a: Priority, b: Priority | None) -> Priority:
+    """The more urgent of a decision and a floor (None: no floor)."""
+    return a if b is None else _more_urgent(a, b)

@@ -6,11 +6,13 @@ Both the trainer (``routing.training``) and the runtime model (``routing.model``
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
 from typing import Final
 
+from routing.danger import find_signs
 from routing.lexicon import concepts
 
 # Henan dialect and spoken forms mapped to standard Mandarin, longest first so that
@@ -68,6 +70,8 @@ NGRAM_MIN: Final = 1
 NGRAM_MAX: Final = 3
 
 
+# A request's text is normalised by the features, the rules and the explanation: once.
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Canonical form of a request text: NFKC, lower case, dialect mapped to Mandarin.
 
@@ -75,6 +79,15 @@ def normalise(text: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", text).lower()
     return _DIALECT_RE.sub(lambda m: _DIALECT_MAP[m.group(0)], folded)
+
+
+_WORD_RE: Final = re.compile(r"[\u3400-\u9fff]|[a-z]{2,}")
+
+
+def meaningful(text: str) -> bool:
+    """Whether ``text`` has anything to classify: a Chinese character or a word of two letters
+    or more (not only punctuation, digits, symbols or emoji)."""
+    return _WORD_RE.search(normalise(text)) is not None
 
 
 def segments(normalised: str) -> list[str]:
@@ -95,8 +108,10 @@ def ngrams(normalised: str) -> Counter[str]:
 
 
 def features(text: str) -> Counter[str]:
-    """The features of a raw request text: character n-grams plus lexicon concepts (``#name``)."""
+    """The features of a raw request text: character n-grams, lexicon concepts (``#name``) and
+    danger signs (``!name``, see ``routing.danger``)."""
     normal = normalise(text)
     counts = ngrams(normal)
     counts.update(concepts(normal))
+    counts.update({f"!{code}": 1 for code in find_signs(normal)})
     return counts

@@ -17,33 +17,56 @@ reports before and after.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from agencies import CATEGORIES
+from agencies import AGENCIES, CATEGORIES, PRIORITIES
 from routing.classifier import classify
-from routing.model import DEFAULT_MODEL_PATH, Model, load_model, save_arrays
-from routing.text import features
+from routing.model import DEFAULT_MODEL_PATH, Head, Model, load_model, save_arrays
+from routing.rules import decide_priority
+from routing.text import features, normalise
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 CORPUS_PATH: Final = DATA_DIR / "corpus.jsonl"
 HELDOUT_PATH: Final = DATA_DIR / "heldout.jsonl"
+DEV_PATH: Final = DATA_DIR / "dev.jsonl"
+# Calls written independently in seven registers (docs/routing.md, "Data"): training calls, of
+# which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
+INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
+INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
+TRAINING_PATHS: Final = (CORPUS_PATH, INDEPENDENT_TRAIN_PATH)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"
 
-# Regularisation of the logistic regression; chosen by cross-validation on the corpus only.
+# Regularisation of the logistic regressions; chosen on the development examples.
 DEFAULT_C: Final = 20.0
+PRIORITY_C: Final = 10.0
+ASSIST_C: Final = 10.0
 MIN_DF: Final = 2
 # A call-taker's correction counts as this many corpus examples: it is rare and it is right.
 CORRECTION_WEIGHT: Final = 8.0
+# An independently written call counts as this many generated corpus examples: it is closer to
+# how people really call, and there are far fewer of them. Chosen on the development examples.
+INDEPENDENT_WEIGHT: Final = 3.0
+# Calibrated category probability under which a suggestion is flagged ``uncertain``.
+UNCERTAIN_BELOW: Final = 0.6
+# The priority head learns steps from the category's default ("delta") or the priority itself
+# ("absolute"); the corpus weighs this much in it. Chosen on the development examples.
+PRIORITY_TARGET: Final = "delta"
+CORPUS_PRIORITY_WEIGHT: Final = 0.3
+# The value of the rule and default indicators beside the L2-normalised text features.
+INDICATOR_SCALE: Final = 3.0
+SEED: Final = 110
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +79,7 @@ class Example:
     also: tuple[str, ...] = ()
     address: str = ""
     district: str = ""
+    weight: float = 1.0
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Example:
@@ -73,10 +97,31 @@ class Example:
         )
 
 
-def load_examples(path: str | Path) -> list[Example]:
-    """The examples of a JSONL file (blank lines skipped)."""
+def load_examples(path: str | Path, weight: float = 1.0) -> list[Example]:
+    """The examples of a JSONL file (blank lines skipped), each weighing ``weight``."""
     with open(path, encoding="utf-8") as lines:
-        return [Example.from_record(json.loads(line)) for line in lines if line.strip()]
+        examples = [Example.from_record(json.loads(line)) for line in lines if line.strip()]
+    return [replace(e, weight=weight) for e in examples] if weight != 1.0 else examples
+
+
+def is_dev(text: str) -> bool:
+    """Whether an independently written training call is kept back for tuning (a fixed fifth)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 5 == 0
+
+
+def independent_split(path: str | Path = INDEPENDENT_TRAIN_PATH) -> tuple[list[Example], list[Example]]:
+    """The independent training calls as (training part, development part)."""
+    examples = load_examples(path, INDEPENDENT_WEIGHT)
+    return [e for e in examples if not is_dev(e.text)], [replace(e, weight=1.0) for e in examples if is_dev(e.text)]
+
+
+def training_examples(paths: Sequence[str | Path] = TRAINING_PATHS) -> list[Example]:
+    """Every training example of ``paths``: independent calls weigh ``INDEPENDENT_WEIGHT``."""
+    examples: list[Example] = []
+    for path in paths:
+        independent = Path(path).resolve().parent == INDEPENDENT_TRAIN_PATH.parent.resolve()
+        examples += load_examples(path, INDEPENDENT_WEIGHT if independent else 1.0)
+    return examples
 
 
 def _as_examples(items: Iterable[Example | Mapping[str, Any]]) -> list[Example]:
@@ -87,50 +132,221 @@ def _analyzer(text: str) -> list[str]:
     return [gram for gram, count in features(text).items() for _ in range(count)]
 
 
+def _head(
+    matrix: Any, labels: Sequence[str], weights: npt.NDArray[np.float64], c: float, classes: Sequence[str]
+) -> Head:
+    """A multinomial head over ``classes`` (every one present in ``labels``)."""
+    classifier = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+    classifier.fit(matrix, list(labels), sample_weight=weights)
+    order = [list(classifier.classes_).index(k) for k in classes]
+    coef = np.asarray(classifier.coef_, dtype=np.float32)
+    intercept = np.asarray(classifier.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; make it a softmax pair
+        coef = np.vstack([-coef / 2, coef / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
+    return Head(tuple(classes), _half(coef[order].T), intercept[order])
+
+
+def _indicators(examples: Sequence[Example]) -> Any:
+    """Per example, the priority the readable rules give and the category's default, one-hot
+    (8 columns: rule P1..P4, default P1..P4)."""
+    from scipy.sparse import csr_matrix
+
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, e in enumerate(examples):
+        ruled, _ = decide_priority(e.category, normalise(e.text))
+        rows += [i, i]
+        cols += [PRIORITIES.index(ruled), 4 + PRIORITIES.index(CATEGORIES[e.category].default_priority)]
+    return csr_matrix((np.full(len(rows), INDICATOR_SCALE, dtype=np.float32), (rows, cols)), shape=(len(examples), 8))
+
+
+def _priority_head(
+    matrix: Any,
+    examples: Sequence[Example],
+    targets: Sequence[str],
+    weights: npt.NDArray[np.float64],
+    classes: Sequence[str],
+) -> Head:
+    """The priority head: the text's features plus what the rules decide and the default."""
+    from scipy.sparse import hstack
+
+    joined = hstack([matrix, _indicators(examples)], format="csr")
+    head = _head(joined, targets, weights, PRIORITY_C, classes)
+    n = matrix.shape[1]
+    return Head(
+        head.classes,
+        np.ascontiguousarray(head.coef[:n]),
+        head.intercept,
+        np.ascontiguousarray(head.coef[n:] * INDICATOR_SCALE),
+    )
+
+
+def _assist_head(matrix: Any, examples: Sequence[Example], weights: npt.NDArray[np.float64], c: float) -> Head:
+    """One binary logistic regression per agency: does it assist (it is never the lead)?"""
+    agencies = tuple(AGENCIES)
+    columns: list[npt.NDArray[np.float32]] = []
+    intercepts: list[float] = []
+    for agency in agencies:
+        target = np.array([agency in e.also for e in examples])
+        if target.all() or not target.any():  # nothing to learn: a constant
+            columns.append(np.zeros(matrix.shape[1], dtype=np.float32))
+            intercepts.append(8.0 if target.all() else -8.0)
+            continue
+        classifier = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+        classifier.fit(matrix, target, sample_weight=weights)
+        columns.append(np.asarray(classifier.coef_[0], dtype=np.float32))
+        intercepts.append(float(classifier.intercept_[0]))
+    return Head(agencies, _half(np.stack(columns, axis=1)), np.array(intercepts, dtype=np.float32))
+
+
+def _priority_target(e: Example, target: str) -> str:
+    """What the priority head learns: the priority itself, or its steps from the default."""
+    if target == "absolute":
+        return e.priority
+    steps = PRIORITIES.index(e.priority) - PRIORITIES.index(CATEGORIES[e.category].default_priority)
+    return f"{steps:+d}"
+
+
+def _target_order(target: str) -> tuple[int, str]:
+    return (int(target), target) if target[0] in "+-" else (0, target)
+
+
+def _half(coef: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Weights rounded to half precision, as they are stored: a model predicts alike before and
+    after saving."""
+    return np.ascontiguousarray(coef.astype(np.float16).astype(np.float32))
+
+
 def train(
-    corpus_paths: Sequence[str | Path] = (CORPUS_PATH,),
+    corpus_paths: Sequence[str | Path] = TRAINING_PATHS,
     extra_examples: Iterable[Example | Mapping[str, Any]] = (),
     *,
     c: float = DEFAULT_C,
     min_df: int = MIN_DF,
     extra_weight: float = CORRECTION_WEIGHT,
     base_examples: Iterable[Example] | None = None,
+    calibration: Iterable[Example] | None = None,
+    heads: bool = True,
+    priority_target: str = PRIORITY_TARGET,
+    corpus_priority_weight: float = CORPUS_PRIORITY_WEIGHT,
 ) -> Model:
-    """Fit a model on the corpus files plus ``extra_examples`` (e.g. call-taker corrections).
+    """Fit a model on the training files plus ``extra_examples`` (e.g. call-taker corrections).
 
-    Extra examples weigh ``extra_weight`` corpus examples each. ``base_examples`` replaces
-    reading ``corpus_paths`` (tests train on a subset this way). Deterministic for given data.
+    Three heads over one TF-IDF: category, priority, assisting agencies (``heads=False``: the
+    category alone). Extra examples weigh ``extra_weight`` corpus examples each; independent
+    calls weigh ``INDEPENDENT_WEIGHT``. ``base_examples`` replaces reading ``corpus_paths``
+    (tests train on a subset this way). ``calibration`` (examples not trained on) sets the
+    temperature of the category probabilities; without it they stay uncalibrated.
+    Deterministic for given data.
     """
-    base = list(base_examples) if base_examples is not None else [e for p in corpus_paths for e in load_examples(p)]
-    extra = _as_examples(extra_examples)
+    base = list(base_examples) if base_examples is not None else training_examples(corpus_paths)
+    extra = [replace(e, weight=extra_weight) for e in _as_examples(extra_examples)]
     examples = base + extra
     if len({e.category for e in examples}) < 2:
         raise ValueError("training needs examples of at least two categories")
-    weights = np.array([1.0] * len(base) + [extra_weight] * len(extra))
+    weights = np.array([e.weight for e in examples], dtype=np.float64)
     vectorizer = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32)
     matrix = vectorizer.fit_transform([e.text for e in examples])
-    classifier = LogisticRegression(C=c, max_iter=3000)
-    classifier.fit(matrix, [e.category for e in examples], sample_weight=weights)
+    categories = sorted({e.category for e in examples})
+    category = _head(matrix, [e.category for e in examples], weights, c, categories)
+    priority = assist = None
+    if heads:
+        # The generated corpus keeps the default priority in nine cases out of ten; what raises
+        # or lowers urgency is learnt mostly from the independent calls and the corrections.
+        p_weights = np.array([w if w != 1.0 else corpus_priority_weight for w in weights])
+        targets = [_priority_target(e, priority_target) for e in examples]
+        present = sorted(set(targets), key=_target_order)
+        if len(present) >= 2:
+            priority = _priority_head(matrix, examples, targets, p_weights, present)
+        assist = _assist_head(matrix, examples, weights, ASSIST_C)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    coef = np.asarray(classifier.coef_, dtype=np.float32)
-    intercept = np.asarray(classifier.intercept_, dtype=np.float32)
-    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; make it a softmax pair
-        coef = np.vstack([-coef / 2, coef / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
-    return Model(
-        classes=tuple(str(c_) for c_ in classifier.classes_),
+    model = Model(
+        classes=category.classes,
         vocabulary=tuple(vocabulary),
         idf=np.asarray(vectorizer.idf_, dtype=np.float32),
-        coef=np.ascontiguousarray(coef.T),
-        intercept=intercept,
+        coef=category.coef,
+        intercept=category.intercept,
+        priority=priority,
+        assist=assist,
         meta={
             "examples": len(base),
             "corrections": len(extra),
             "c": c,
+            "priority_c": PRIORITY_C,
+            "assist_c": ASSIST_C,
             "min_df": min_df,
-            "features": "char 1-3 grams, sublinear tf-idf, l2",
+            "features": "char 1-3 grams, lexicon concepts, danger signs; sublinear tf-idf, l2",
+            "uncertain_below": UNCERTAIN_BELOW,
+            "priority_target": priority_target,
         },
     )
+    if calibration is not None:
+        model = calibrated(model, calibration)
+    return model
+
+
+def train_calibrated(
+    corpus_paths: Sequence[str | Path] = TRAINING_PATHS,
+    extra_examples: Iterable[Example | Mapping[str, Any]] = (),
+    *,
+    c: float = DEFAULT_C,
+) -> Model:
+    """The shipped recipe: fit on everything, with the temperature found by a first fit that
+    kept back the development examples (the independent calls' fixed fifth and ``dev.jsonl``)
+    and was calibrated on them. Deterministic for given data."""
+    base = training_examples(corpus_paths)
+    kept_back = [e for e in base if e.weight != 1.0 and is_dev(e.text)]
+    first = train(
+        base_examples=[e for e in base if not (e.weight != 1.0 and is_dev(e.text))],
+        extra_examples=extra_examples,
+        c=c,
+        calibration=[replace(e, weight=1.0) for e in kept_back] + load_examples(DEV_PATH),
+    )
+    final = train(base_examples=base, extra_examples=extra_examples, c=c)
+    return replace_meta(
+        final, temperature=first.meta["temperature"], calibrated_on=first.meta["calibrated_on"], seed=SEED
+    )
+
+
+def fit_temperature(model: Model, examples: Iterable[Example]) -> float:
+    """The temperature that makes the category probabilities of ``model`` honest on ``examples``
+    (minimum log-loss of the true category; scipy's bounded scalar minimiser)."""
+    from scipy.optimize import minimize_scalar
+
+    items = list(examples)
+    raw = replace_meta(model, temperature=1.0)
+    logits = np.array([np.log(np.maximum(raw.predict(e.text, evidence=0).probabilities, 1e-12)) for e in items])
+    truth = np.array([model.classes.index(e.category) for e in items])
+
+    def loss(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(len(items)), truth].mean())
+
+    return float(minimize_scalar(loss, bounds=(0.05, 20.0), method="bounded").x)
+
+
+def replace_meta(model: Model, **changes: Any) -> Model:
+    """``model`` with some metadata changed (weights shared)."""
+    return Model(
+        classes=model.classes,
+        vocabulary=model.vocabulary,
+        idf=model.idf,
+        coef=model.coef,
+        intercept=model.intercept,
+        meta=dict(model.meta, **changes),
+        priority=model.priority,
+        assist=model.assist,
+    )
+
+
+def calibrated(model: Model, examples: Iterable[Example]) -> Model:
+    """``model`` with the category temperature fitted on ``examples`` (which it was not trained on)."""
+    items = [e for e in examples if e.category in model.classes]
+    temperature = fit_temperature(model, items)
+    return replace_meta(model, temperature=round(temperature, 4), calibrated_on=len(items))
 
 
 def save_model(model: Model, path: str | Path = DEFAULT_MODEL_PATH) -> Path:
@@ -166,6 +382,19 @@ class Report:
     confusions: list[tuple[str, str, int]]
     # (text, true category, predicted category) of misclassified examples, first ones.
     errors: list[tuple[str, str, str]] = field(default_factory=list)
+    # Priority: recall of true P1, how many true P1 came out P3 or P4, and the confusion table
+    # (true priority → predicted priority → count).
+    p1_recall: float = 1.0
+    p1_below_p2: int = 0
+    priority_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Calibration of the category probability: expected calibration error (10 bins), the share
+    # flagged uncertain, and category accuracy among the certain and the uncertain.
+    calibration_error: float = 0.0
+    uncertain_share: float = 0.0
+    certain_accuracy: float = 1.0
+    uncertain_accuracy: float = 1.0
+    # (text, true priority, predicted priority) of priority errors, first ones.
+    priority_errors: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -178,6 +407,15 @@ class Report:
             f"n={self.n}  lead={self.lead_accuracy:.3f}  category={self.category_accuracy:.3f}  "
             f"priority={self.priority_accuracy:.3f}  assist P={self.assist_precision:.3f} R={self.assist_recall:.3f}"
         )
+        lines.append(
+            f"P1 recall={self.p1_recall:.3f}  P1 below P2={self.p1_below_p2}  "
+            f"ECE={self.calibration_error:.3f}  uncertain={self.uncertain_share:.3f} "
+            f"(accuracy certain {self.certain_accuracy:.3f}, uncertain {self.uncertain_accuracy:.3f})"
+        )
+        lines.append("priority confusion (rows true, columns predicted): " + " ".join(PRIORITIES))
+        for true in PRIORITIES:
+            row = self.priority_confusion.get(true, {})
+            lines.append(f"  {true}: " + " ".join(f"{row.get(p, 0):3d}" for p in PRIORITIES))
         lines.append(f"{'category':28} {'prec':>5} {'rec':>5} {'n':>4}")
         for code, s in sorted(self.per_category.items()):
             lines.append(f"{code:28} {s.precision:5.2f} {s.recall:5.2f} {s.support:4d}")
@@ -201,12 +439,25 @@ def evaluate(model: Model, examples: Iterable[Example | Mapping[str, Any]], wors
     support: Counter[str] = Counter()
     confusions: Counter[tuple[str, str]] = Counter()
     errors: list[tuple[str, str, str]] = []
+    priority_errors: list[tuple[str, str, str]] = []
+    priority_confusion: dict[str, Counter[str]] = {p: Counter() for p in PRIORITIES}
+    bins: list[list[tuple[float, bool]]] = [[] for _ in range(10)]
+    certain = [0, 0]  # right, total
+    doubtful = [0, 0]
     for e in items:
         got = classify(e.text, e.address or None, e.district or None, model=model)
         support[e.category] += 1
         predicted[got.category] += 1
         lead += got.agency == CATEGORIES[e.category].agency
         prio += got.priority == e.priority
+        priority_confusion[e.priority][got.priority] += 1
+        if got.priority != e.priority and len(priority_errors) < 80:
+            priority_errors.append((e.text, e.priority, got.priority))
+        right = got.category == e.category
+        bins[min(int(got.confidence * 10), 9)].append((got.confidence, right))
+        group = doubtful if got.uncertain else certain
+        group[0] += right
+        group[1] += 1
         if got.category == e.category:
             cat += 1
             tp[e.category] += 1
@@ -227,6 +478,12 @@ def evaluate(model: Model, examples: Iterable[Example | Mapping[str, Any]], wors
         for code in codes
     }
     n = len(items)
+    true_p1 = sum(priority_confusion["P1"].values())
+    ece = (
+        sum(abs(sum(c for c, _ in b) / len(b) - sum(r for _, r in b) / len(b)) * len(b) / n for b in bins if b)
+        if n
+        else 0.0
+    )
     return Report(
         n=n,
         lead_accuracy=_ratio(lead, n),
@@ -237,6 +494,14 @@ def evaluate(model: Model, examples: Iterable[Example | Mapping[str, Any]], wors
         per_category=per_category,
         confusions=[(t, p, k) for (t, p), k in confusions.most_common(worst)],
         errors=errors,
+        p1_recall=_ratio(priority_confusion["P1"]["P1"], true_p1),
+        p1_below_p2=priority_confusion["P1"]["P3"] + priority_confusion["P1"]["P4"],
+        priority_confusion={t: dict(row) for t, row in priority_confusion.items()},
+        calibration_error=ece,
+        uncertain_share=_ratio(doubtful[1], n),
+        certain_accuracy=_ratio(certain[0], certain[1]),
+        uncertain_accuracy=_ratio(doubtful[0], doubtful[1]),
+        priority_errors=priority_errors,
     )
 
 
@@ -253,7 +518,7 @@ def retrain(
     """
     held = load_examples(heldout) if isinstance(heldout, (str, Path)) else _as_examples(heldout)
     before = evaluate(current or load_model(), held)
-    new_model = train(base_corpus, corrections)
+    new_model = train_calibrated(base_corpus, corrections)
     after = evaluate(new_model, held)
     return new_model, before, after
 
@@ -263,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m routing.training")
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="train on the corpus (plus corrections) and save the model")
-    t.add_argument("--corpus", nargs="*", default=[str(CORPUS_PATH)])
+    t.add_argument("--corpus", nargs="*", default=[str(p) for p in TRAINING_PATHS])
     t.add_argument("--extra", nargs="*", default=[], help="JSONL corrections (text, category, priority, also...)")
     t.add_argument("--out", default=str(DEFAULT_MODEL_PATH))
     t.add_argument("--c", type=float, default=DEFAULT_C)
@@ -274,18 +539,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         extra = [x for p in args.extra for x in load_examples(p)]
-        model = train(args.corpus, extra, c=args.c)
+        model = train_calibrated(args.corpus, extra, c=args.c)
         path = save_model(model, args.out)
         print(f"saved {path} ({len(model.vocabulary)} features, {len(model.classes)} classes)")
-        print(evaluate(model, load_examples(HELDOUT_PATH)).format("held-out:"))
         return 0
     model = load_model(args.model)
-    files = [Path(f) for f in args.files] or [p for p in (HELDOUT_PATH, SAMPLE_PATH) if p.exists()]
+    files = [Path(f) for f in args.files] or [
+        p for p in (HELDOUT_PATH, INDEPENDENT_HELDOUT_PATH, SAMPLE_PATH) if p.exists()
+    ]
     for path in files:
         report = evaluate(model, load_examples(path))
         print(report.format(f"== {path}"))
         if args.errors:
             for text, truth, got in report.errors:
+                print(f"  [{truth} → {got}] {text}")
+            for text, truth, got in report.priority_errors:
                 print(f"  [{truth} → {got}] {text}")
         print()
     return 0

@@ -34,6 +34,7 @@ from dispatch.redis_client import RedisClient, is_multi_node, parse_target
 from dispatch.server import prepare_database
 from dispatch.settings import Settings
 from dispatch.store.desks import forget_directory
+from dispatch.store.gazetteer import forget_gazetteer
 from dispatch.store.reference import sync_reference_data
 from dispatch.store.users import Principal, add_user
 
@@ -47,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 MUTABLE_TABLES = (
     "classifier_models",
     "sms_messages",
+    "gazetteer",
     "outbox",
     "events",
     "escalations",
@@ -209,6 +211,7 @@ async def reset_state(pool: asyncpg.Pool, redis: RedisClient) -> None:
     IN_SERVICE.model, IN_SERVICE.model_id = None, None
     forget_cached_tokens()
     forget_directory()
+    forget_gazetteer()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from dispatch.auth import authenticate
 from dispatch.errors import Unavailable
 from dispatch.intake import classification_dict, propose
 from dispatch.store.duplicates import find_duplicates
+from dispatch.store.gazetteer import gazetteer_in_service
 
 
 @describe(
@@ -29,10 +30,14 @@ async def classify(request: web.Request) -> web.Response:
     await authenticate(request, "classify")
     body = await read_model(request, ClassifyRequest)
     district = body.district or routing.locate_district(body.address, None, body.lat, body.lon)
-    proposal = propose(body.text, body.address, district)
+    proposal = propose(body.text, body.address, district, await gazetteer_in_service(request.app[DB]))
     if proposal is None:
         raise Unavailable("the classifier is not available", headers={"Retry-After": "30"})
     result = classification_dict(proposal) | {"id": body.id, "district": proposal.district or district}
+    # Without coordinates, the gazetteer's place stands in for them in the duplicate search.
+    lat, lon = body.lat, body.lon
+    if lat is None and lon is None and proposal.place is not None:
+        lat, lon = proposal.place.lat, proposal.place.lon
     result["duplicates"] = await find_duplicates(
         request.app[DB],
         exclude_id=None,
@@ -40,8 +45,8 @@ async def classify(request: web.Request) -> web.Response:
         text=body.text,
         address=body.address or "",
         district=result["district"],
-        lat=body.lat,
-        lon=body.lon,
+        lat=lat,
+        lon=lon,
         now=datetime.now(UTC),
     )
     return json_response(result)

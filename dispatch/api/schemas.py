@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 import agencies
 from agencies.base import facts_json_schema, validate_intake_facts
 from dispatch.normalise import clean_text, normalise_phone
+from routing.text import meaningful
 
 Channel = Literal["phone", "web", "app", "sms", "open311", "eido"]
 PriorityCode = Literal["P1", "P2", "P3", "P4"]
@@ -26,6 +27,12 @@ NoPhoneReason = Literal["not_shown", "refused", "payphone", "on_behalf"]
 def _required_text(value: str) -> str:
     if not value:
         raise PydanticCustomError("text_empty", "must not be empty")
+    return value
+
+
+def _meaningful(value: str) -> str:
+    if not meaningful(value):
+        raise ValueError("names nothing to classify (no words, only punctuation, digits or symbols)")
     return value
 
 
@@ -420,12 +427,19 @@ class ErrorOut(BaseModel):
 
 
 class ClassifyRequest(Strict):
-    text: Annotated[RequiredText, Field(max_length=4000)]
+    text: Annotated[RequiredText, Field(max_length=4000), AfterValidator(_meaningful)]
     address: Annotated[Text, Field(max_length=500)] | None = None
     district: DistrictCode | None = None
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     id: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="echoed back")
+
+
+class PlaceOut(BaseModel):
+    name: str
+    district: str
+    lat: float
+    lon: float
 
 
 class ClassifyOut(BaseModel):
@@ -437,4 +451,6 @@ class ClassifyOut(BaseModel):
     confidence: float
     reasons: list[str]
     district: str | None
+    uncertain: bool = Field(description="calibrated confidence under the threshold: ask the call-taker to choose")
+    place: PlaceOut | None = Field(default=None, description="the gazetteer's place the address names")
     duplicates: list[DuplicateOut] = []

@@ -40,6 +40,7 @@ from dispatch.store.duplicates import CandidateSearch, find_duplicates
 from dispatch.store.queue import queued_event
 from dispatch.store.tickets import Decision
 from dispatch.store.users import Principal
+from dispatch.store.gazetteer import gazetteer_in_service
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -74,11 +75,13 @@ async def create_ticket(request: web.Request) -> web.Response:
     request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
     if body.answer is not None:
         return await _answer(request, principal, body, key, request_hash)
-    decision = decide(body)
+    decision = decide(body, await gazetteer_in_service(request.app[DB]))
     location = body.location
+    lat = location.lat if location.lat is not None else decision.lat
+    lon = location.lon if location.lon is not None else decision.lon
     search = None
     if decision.category:
-        search = CandidateSearch.around(decision.category, decision.district, location.lat, location.lon)
+        search = CandidateSearch.around(decision.category, decision.district, lat, lon)
     async with request.app[DB].acquire() as conn:
         outcome = await store.create_ticket(
             conn,
@@ -89,8 +92,8 @@ async def create_ticket(request: web.Request) -> web.Response:
             caller_name=body.caller.name,
             no_phone_reason=body.caller.no_phone_reason,
             address=body.location.address,
-            lat=body.location.lat,
-            lon=body.location.lon,
+            lat=lat,
+            lon=lon,
             decision=decision,
             idempotency_key=key,
             request_hash=request_hash,

@@ -1,4 +1,4 @@
-"""Reference data: agencies, categories, districts and default service levels.
+"""Reference data: agencies, categories, districts, default service levels, the shipped gazetteer.
 
 The ``agencies/`` package is the source; ``sync_reference_data`` makes the database agree
 with it at start-up. Default service levels are inserted only where none exists, so that
@@ -11,10 +11,13 @@ import asyncpg
 
 import agencies
 import agencies.districts
+from dispatch.store.gazetteer import seed_shipped
 
 
 async def sync_reference_data(conn: asyncpg.Connection) -> None:
-    """Upsert agencies, districts and categories; add missing default service levels."""
+    """Upsert agencies, districts and categories (a category's lead agency follows ``agencies/``,
+    e.g. ``transport.accident`` led by police); add missing default service levels and desks;
+    load the shipped gazetteer into an empty one."""
     async with conn.transaction():
         await conn.executemany(
             """
@@ -81,3 +84,5 @@ async def sync_reference_data(conn: asyncpg.Connection) -> None:
                 for district in districts
             ],
         )
+        # The shipped gazetteer of 驿城区, when no gazetteer has been loaded yet.
+        await seed_shipped(conn)

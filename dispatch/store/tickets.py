@@ -46,6 +46,9 @@ class Decision:
     agencies: Sequence[str]  # lead first
     district: str | None
     classification: dict[str, Any] | None
+    # Where the gazetteer placed the ticket when the request gave no coordinates.
+    lat: float | None = None
+    lon: float | None = None
 
 
 # Assignment rows ----------------------------------------------------------------------------

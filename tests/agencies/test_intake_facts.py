@@ -84,7 +84,7 @@ ACCIDENT = ticket_body(
     description="两车相撞，一人被困车内，流了很多血",
     category="transport.accident",
     priority="P1",
-    agencies=["transport", "health", "emergency"],
+    agencies=["police", "transport", "health", "emergency"],
     facts={
         "transport": {"vehicles_involved": 2, "road_blocked": True},
         "health": {"conscious": True, "breathing": True, "injured_count": 1},

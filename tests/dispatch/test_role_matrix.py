@@ -175,6 +175,18 @@ async def _redispatch(http: aiohttp.ClientSession, token: str, ctx: dict[str, An
 SCENARIOS: dict[str, Scenario] = {
     "queue.read": _read_queue,
     "ticket.reroute": _reroute,
+async def _read_gazetteer(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    return (await call(http, "GET", "/api/v1/gazetteer", token))[0]
+
+
+async def _import_gazetteer(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
+    body = {"csv": "name,kind,district,lat,lon\n人民公园,place,驿城区,33.006,114.020\n"}
+    return (await call(http, "POST", "/api/v1/gazetteer/import", token, body))[0]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "gazetteer.read": _read_gazetteer,
+    "gazetteer.write": _import_gazetteer,
     "desk.read": _read_desks,
     "desk.write": _write_desk,
     "stream": _stream,

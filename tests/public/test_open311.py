@@ -212,14 +212,14 @@ async def test_post_request_creates_an_open311_ticket_through_the_normal_routing
     # The spec: service_request_id or token, not both; the citizen's token has its own name.
     assert set(item) == {"service_request_id", "service_notice", "account_id", "tracking_token"}
     assert re.match(r"^MS\d{8}-\d{6,}$", item["service_request_id"]) and len(item["tracking_token"]) >= 16
-    assert "交通运输" in item["service_notice"]
+    assert "公安" in item["service_notice"]  # a traffic accident is led by police (交警)
 
     status, page = await call(http, "GET", "/api/v1/tickets", key)  # a partner sees what it filed
     assert status == 200
     [ticket] = page["items"]
     assert ticket["number"] == item["service_request_id"] and ticket["tracking_token"] == item["tracking_token"]
     assert ticket["channel"] == "open311" and ticket["category"] == "transport.accident"
-    assert ticket["assignments"][0]["agency"] == "transport" and ticket["assignments"][0]["role"] == "lead"
+    assert ticket["assignments"][0]["agency"] == "police" and ticket["assignments"][0]["role"] == "lead"
     assert ticket["caller"] == {"phone": "+8613912345678", "name": "王明"}
     assert ticket["location"]["lat"] == pytest.approx(32.9801)
     assert "涉事车辆数：2" in ticket["description"] and "是否有人受伤：是" in ticket["description"]
@@ -333,7 +333,7 @@ async def test_get_requests_lists_open311_requests_with_the_spec_fields_and_no_p
     [item] = items
     assert set(item) == REQUEST_FIELDS
     assert item["status"] == "open" and item["service_code"] == "transport.accident"
-    assert item["service_name"] == "交通事故" and item["agency_responsible"] == "交通运输"
+    assert item["service_name"] == "交通事故" and item["agency_responsible"] == "公安"
     assert item["lat"] == pytest.approx(32.9801) and item["long"] == pytest.approx(114.0203)
     assert item["media_url"] == "https://partner.example.org/photos/1.jpg"
     for field in ("requested_datetime", "updated_datetime", "expected_datetime"):

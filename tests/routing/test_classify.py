@@ -7,7 +7,7 @@ import pytest
 
 from agencies import CATEGORIES
 from routing import Classification, classify, load_model
-from routing.training import HELDOUT_PATH, SAMPLE_PATH, evaluate, load_examples
+from routing.training import HELDOUT_PATH, INDEPENDENT_HELDOUT_PATH, SAMPLE_PATH, evaluate, load_examples
 
 
 def test_fight_with_bleeding_goes_to_police_with_health_at_p1() -> None:
@@ -94,13 +94,28 @@ def test_explicit_model_is_used() -> None:
 
 # Floors a little under the figures in docs/routing.md, so that a regression fails and noise does not.
 def test_heldout_scores_stay_above_floors() -> None:
+    # Floors a little under the figures of docs/routing.md, so that a regression fails.
     report = evaluate(load_model(), load_examples(HELDOUT_PATH))
     assert report.n >= 15 * len(CATEGORIES)
-    assert report.lead_accuracy >= 0.93
-    assert report.category_accuracy >= 0.87
+    assert report.lead_accuracy >= 0.94
+    assert report.category_accuracy >= 0.90
     assert report.priority_accuracy >= 0.87
-    assert report.assist_precision >= 0.80
-    assert report.assist_recall >= 0.80
+    assert report.assist_precision >= 0.77
+    assert report.assist_recall >= 0.90
+    assert report.p1_recall >= 0.92
+
+
+def test_independent_heldout_scores_stay_above_floors() -> None:
+    # The independently written held-out set (docs/routing.md): below the targets on
+    # priority and P1 recall; these floors only keep what was reached.
+    report = evaluate(load_model(), load_examples(INDEPENDENT_HELDOUT_PATH))
+    assert report.n >= 300
+    assert report.lead_accuracy >= 0.90
+    assert report.category_accuracy >= 0.85
+    assert report.priority_accuracy >= 0.62
+    assert report.p1_recall >= 0.85
+    assert report.assist_precision >= 0.70
+    assert report.assist_recall >= 0.79
 
 
 @pytest.mark.skipif(not Path(SAMPLE_PATH).exists(), reason="shared/ sample not beside the project")
@@ -108,3 +123,35 @@ def test_shared_sample_scores_stay_above_floors() -> None:
     report = evaluate(load_model(), load_examples(SAMPLE_PATH))
     assert report.lead_accuracy >= 0.95
     assert report.category_accuracy >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "两辆车在路口撞了，有人受伤",
+        "撞人了！快来人",
+        "我的车停在路边让人给剐了，人跑了",
+        "两车相撞，事故车横在路中间，后面堵了一长串",
+    ],
+)
+def test_a_traffic_accident_is_led_by_police(text: str) -> None:
+    c = classify(text)
+    assert c.category == "transport.accident"
+    assert c.agency == "police" and c.agencies[0] == "police" and "police" not in c.assisting
+
+
+def test_transport_assists_at_an_accident_that_blocks_the_road() -> None:
+    c = classify("两辆货车追尾了，货物掉了一地")
+    assert c.agency == "police" and "transport" in c.assisting
+
+
+def test_a_clear_request_is_certain_and_a_meaningless_one_is_not() -> None:
+    assert classify("楼里着火了，有人被困在楼上下不来").uncertain is False
+    vague = classify("喂喂")
+    assert vague.uncertain is True and vague.confidence < load_model().uncertain_below
+    assert vague.to_dict()["uncertain"] is True and "请接警员确认" in "".join(vague.reasons)
+
+
+def test_the_shipped_model_is_calibrated() -> None:
+    model = load_model()
+    assert model.temperature != 1.0 and model.priority is not None and model.assist is not None

@@ -98,3 +98,10 @@ def test_similarity_and_relations() -> None:
     assert similarity("路灯不亮", "有人打架") == 0.0
     assert related("police.public_order", "urban.construction_noise")
     assert not related("emergency.fire", "urban.vending")
+
+
+def test_one_intersection_in_two_address_styles_matches_without_coordinates() -> None:
+    a = ticket("a", category="transport.accident", address="解放大道与雪松路交叉口", lat=None, lon=None, district=None)
+    b = ticket("b", category="transport.accident", address="解放大道雪松路路口", lat=None, lon=None, district=None)
+    [match] = find_duplicates(b, [a], NOW)
+    assert match.ticket_id == "a" and "地址相同" in match.reason

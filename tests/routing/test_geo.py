@@ -78,3 +78,7 @@ def test_point_far_outside_the_city_is_none() -> None:
 def test_distance_between_county_seats_is_plausible() -> None:
     # 驿城区 to 遂平县 is about 15 km.
     assert 12_000 < distance_m(33.011, 114.022, 33.146, 114.013) < 18_000
+
+
+def test_a_crossing_said_as_shizilukou_is_not_the_town_of_shizilu() -> None:
+    assert locate_district("雪松路和解放大道十字路口") == "yicheng"

@@ -13,6 +13,8 @@ from routing.data.build_corpus import build
 from routing.training import (
     CORPUS_PATH,
     HELDOUT_PATH,
+    INDEPENDENT_HELDOUT_PATH,
+    INDEPENDENT_TRAIN_PATH,
     Example,
     evaluate,
     load_examples,
@@ -62,10 +64,19 @@ def test_labels_are_valid_everywhere(corpus: list[Example]) -> None:
         assert CATEGORIES[e.category].agency not in e.also
 
 
-def test_no_evaluation_text_is_in_the_corpus(corpus: list[Example]) -> None:
-    seen = {e.text for e in corpus}
-    for path in (HELDOUT_PATH, DEV_PATH):
+def test_no_evaluation_text_is_in_the_training_data(corpus: list[Example]) -> None:
+    seen = {e.text for e in corpus} | {e.text for e in load_examples(INDEPENDENT_TRAIN_PATH)}
+    for path in (HELDOUT_PATH, DEV_PATH, INDEPENDENT_HELDOUT_PATH):
         assert not seen & {e.text for e in load_examples(path)}, path
+
+
+def test_the_independent_sets_have_every_category_and_valid_labels() -> None:
+    for path, least in ((INDEPENDENT_TRAIN_PATH, 25), (INDEPENDENT_HELDOUT_PATH, 10)):
+        examples = load_examples(path)
+        counts = Counter(e.category for e in examples)
+        assert set(counts) == set(CATEGORIES) and min(counts.values()) >= least, path
+        for e in examples:
+            assert e.priority in PRIORITIES and set(e.also) <= set(AGENCIES) - {CATEGORIES[e.category].agency}
 
 
 def test_committed_corpus_is_what_the_generator_builds() -> None:
@@ -99,7 +110,8 @@ def test_exported_inference_matches_scikit_learn(subset: list[Example]) -> None:
     probe = ["路口红绿灯坏了", "有人打架流血了", "燃气味很大"]
     expected = reference.predict_proba(vectorizer.transform(probe))
     for text, row in zip(probe, expected, strict=True):
-        assert np.allclose(model.predict(text).probabilities, row, atol=1e-4)
+        # Weights are kept in half precision (as they are stored): a few thousandths at most.
+        assert np.allclose(model.predict(text).probabilities, row, atol=3e-3)
 
 
 def test_load_model_refuses_a_file_that_is_not_a_model(tmp_path: Path) -> None:
@@ -146,6 +158,9 @@ def test_retrain_with_a_correction_learns_it(subset: list[Example], tmp_path: Pa
     assert classify(text, model=new_model).category == corrected
     assert new_model.meta["corrections"] == 1
     assert before_report.n == after_report.n == len(heldout)
+    # Retraining trains every head and calibrates the category on the development examples.
+    assert new_model.priority is not None and new_model.assist is not None
+    assert new_model.temperature != 1.0 and new_model.meta["calibrated_on"] > 0
 
 
 def test_cli_evaluate_prints_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

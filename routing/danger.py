@@ -1,0 +1,189 @@
+"""Danger signs: what in a call says that someone is at risk right now.
+
+Each sign is a readable list of phrases plus a few patterns for the ways people paraphrase it
+("腿好像断了", "他卡在驾驶室里"), looked for in the normalised text (``routing.text.normalise``)
+after denials are blanked out ("没有人被困", "人没事"). A sign found becomes
+
+- a feature of every model head (``!trapped`` and its siblings, see ``routing.text.features``),
+  so that the category, priority and assisting-agency models learn how much each sign counts,
+  and
+- a floor in ``routing.rules.priority_floor``: a sign may raise a priority, never lower one.
+
+Pure functions of text, no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from agencies import Priority
+
+
+@dataclass(frozen=True, slots=True)
+class DangerSign:
+    """One kind of danger, the words that show it and the least priority it calls for."""
+
+    code: str  # feature name without the leading "!"
+    label: str  # Chinese, as shown in a reason
+    phrases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    floor: Priority  # the least priority a call showing this sign gets (when it is not over)
+
+    def find(self, text: str) -> str | None:
+        """The words of ``text`` (normalised, denials blanked) that show this sign, if any."""
+        for phrase in self.phrases:
+            if phrase in text:
+                return phrase
+        for pattern in self.patterns:
+            match = pattern.search(text)
+            if match:
+                return match.group(0)
+        return None
+
+
+def _sign(code: str, label: str, floor: Priority, phrases: str, *patterns: str) -> DangerSign:
+    return DangerSign(code, label, tuple(phrases.split()), tuple(re.compile(p) for p in patterns), floor)
+
+
+# People as callers name them, for the signs that need someone near the danger.
+_PEOPLE: Final = (
+    r"(人|孩子|小孩|老人|老太太|老头|大爷|大娘|奶奶|爷爷|司机|妈|爸|闺女|儿子|媳妇|邻居|一家|全家|住户|乘客|学生|工人)"
+)
+_NEAR: Final = r"[^。！？!?]{0,12}"
+
+SIGNS: Final[tuple[DangerSign, ...]] = (
+    _sign(
+        "trapped",
+        "有人被困",
+        "P1",
+        "被困 困在 困住 困着 出不来 下不来 逃不出 跑不出来 压在下面 压在底下 压住了 被压 被埋 埋在 掩埋 卡在 卡住了 "
+        "夹在 夹住 关在电梯 锁在车里 锁在屋里 反锁在 里面还有人 车里还有人 人还在里面 屋里还有人 楼上还有人 没出来 "
+        "掉下去了 掉进去了 掉井里 掉坑里 掉沟里",
+        r"压(在)?(他|她|人|孩子|老人)(的)?(身上|腿上|下面)",
+        r"(卡|困|压|夹|埋)(在|住|着)[^。！？!?]{0,8}(里|下|中|底)",
+        r"(门|车门)[^。！？!?]{0,4}(打不开|开不了|变形)",
+    ),
+    _sign(
+        "unconscious",
+        "昏迷或意识不清",
+        "P1",
+        "昏迷 不省人事 人事不省 叫不醒 喊不醒 没有意识 没意识 失去意识 昏过去 晕过去 晕死 不动了 一动不动 没反应 "
+        "没有反应 没动静 翻白眼 说胡话 胡言乱语 意识不清 神志不清 迷迷糊糊 迷糊了 认不出人 不认人 问啥都不知道 "
+        "问什么都不知道 糊涂了 犯迷糊 不说话了 倒地不起 没有呼吸 没呼吸 没气了 心跳骤停 抽搐 口吐白沫",
+        r"(叫|喊|问)[^。！？!?]{0,3}(不应|不答应|没反应|不吭声)",
+        r"问[^。！？!?]{0,3}(什么|啥)都不知道",
+        r"(躺|倒|趴)(在)?(地上|地下|路上|路边)[^。！？!?]{0,4}(不动|起不来|没动)",
+    ),
+    _sign(
+        "bleeding",
+        "流血",
+        "P2",
+        "流血 出血 冒血 淌血 见血 是血 一脸血 满脸血 满身血 一身血 好多血 很多血 一地血 一滩血 血流 头破 开瓢 "
+        "个大口子 血淋淋 血糊 鼻血 口子还在流",
+    ),
+    _sign(
+        "broken_limb",
+        "骨折或肢体受伤",
+        "P2",
+        "骨折 断了腿 断了胳膊 腿断 胳膊断 手断 脚断 腿折 胳膊折 骨头 变形了 拐着 动不了了 站不起来 起不来",
+        r"(腿|胳膊|胳臂|手|脚|手腕|脚踝|膀子|腰)[^。！？!?，,]{0,5}(断|折|变形|歪了|不能动|动不了|抬不起)",
+    ),
+    _sign(
+        "fire_near_people",
+        "火或烟危及人员",
+        "P1",
+        "浓烟 大火 火势 越烧越大 火很大 火挺大 火越来越大 烧起来了 烟很大 烟好大 满屋子烟 全是烟 都是烟 烟味很重 "
+        "爆炸 炸了",
+        r"(着火|起火|失火|着了火|着伙|起伙|冒烟|冒黑烟|烧着|火苗|明火)" + _NEAR + _PEOPLE,
+        _PEOPLE + _NEAR + r"(着火|起火|失火|着伙|冒烟|冒黑烟|呛|熏)",
+    ),
+    _sign(
+        "water_rising",
+        "水漫到人身边",
+        "P1",
+        "水越涨越高 水越来越深 水涨 涨水 漫进 淹到 没过 齐腰 到腰 到胸口 到脖子 车顶上 站在车顶 爬到车顶 屋顶上 "
+        "房顶上 被水冲 冲走 落水 溺水 掉河里 掉水里 掉进河 掉进水 掉进塘 掉坑里 水里扑腾 不会游泳",
+        r"(水|洪水)[^。！？!?]{0,6}(涨|漫|淹|进屋|进了屋|到了)[^。！？!?]{0,10}" + _PEOPLE,
+        _PEOPLE + r"[^。！？!?]{0,8}(泡在水|困在水|在水里|站在水)",
+    ),
+    _sign(
+        "weapon",
+        "凶器",
+        "P1",
+        "持刀 拿刀 拿着刀 提着刀 掂着刀 掂刀 拎着刀 菜刀 砍刀 水果刀 匕首 砍人 捅人 捅了 动刀 拿枪 有枪 持枪 砍伤 "
+        "斧头 钢管 铁棍 棍子 砖头 酒瓶 啤酒瓶 拿着棍 拿棍 铁锨 镰刀",
+    ),
+    _sign(
+        "crime_in_progress",
+        "正在作案",
+        "P1",
+        "正在撬 正在偷 还在偷 还在撬 正在抢 正在打 还在打 还打着 小偷还在 人还没走 还没走远 还在屋里 还在里面翻 "
+        "刚抢 刚才抢 刚被抢 刚被人抢 骗子还在 还在打电话 电话还没挂 还在通话 还在视频 正在转账 要我转 让我转 "
+        "逼我转 叫我转 正准备转 马上转 准备汇 还在跟着 一直跟着 跟踪我 尾随 堵在门口 砸门 踹门 撬门",
+        r"(现在|正在|还在)[^。！？!?]{0,8}(打|抢|偷|撬|砸|骗|转账|追|威胁|闹)",
+    ),
+    _sign(
+        "vulnerable_alone",
+        "孩子或老人无人照看",
+        "P2",
+        "独居老人 孤寡老人 空巢老人 留守儿童 老人独自 独自在家 一个人在家 锁在车里 走丢 走失 迷路 找不到家",
+        r"(孩子|小孩|小朋友|娃|婴儿|宝宝|老人|老太太|老头|大爷|大娘|奶奶|爷爷|姥姥|姥爷)"
+        r"[^。！？!?]{0,8}(一个人|独自|自己在|没人管|没人看|锁在|关在|走丢|丢了|找不到|不见了|迷路)",
+    ),
+)
+
+SIGNS_BY_CODE: Final[dict[str, DangerSign]] = {s.code: s for s in SIGNS}
+
+
+def _longest_first(words: str) -> tuple[str, ...]:
+    """The space-separated phrases of ``words``, longest first (so a longer one is blanked whole)."""
+    return tuple(sorted(dict.fromkeys(words.split()), key=len, reverse=True))
+
+
+# Words that deny harm; blanked out before signs are looked for ("没有人被困" is no trapped person).
+DENIALS: Final[tuple[str, ...]] = _longest_first(
+    "没人受伤 没有人受伤 无人受伤 没有受伤 没受伤 未受伤 人没事 人都没事 人没什么事 人倒没事 没有伤亡 "
+    "无人员伤亡 没有人员伤亡 无伤亡 没伤着 没伤到 没有被困 没人被困 无人被困 没有人被困 没有人员被困 "
+    "里面没人 没有人在里面 没人在里面 都跑出来了 都出来了 没有明火 人都好好的 人好好的 人没受伤 "
+    "都没受伤 没有人员受伤 人员没事 没人在旁边 没有人在旁边 没流血 没有流血 没出血 没骨折 没有骨折 "
+    "不是很大 火不大 没烟了 没有烟了 已经灭了 扑灭了 火灭了 没有刀 没拿刀 没动刀"
+)
+
+# Words containing a danger word without meaning danger ("打不着火" is no fire, "献血" no wound).
+FALSE_FRIENDS: Final[tuple[str, ...]] = _longest_first(
+    "打不着火 点不着火 打不着 点不着 停气 火车站 火锅 灭火器 消防通道 消防栓 消防设施 消防门 血压 出血热 "
+    "献血 血糖 验血 抽血 血常规 开刀 刀口 手术刀 刀削面 砖头房 骨头汤 烟囱 抽烟 吸烟 烟头 烟花 "
+    "烟酒 二手烟 水涨船高 涨价 水费 急死人 吵死人 热死人 气死人 烦死人 吓死人 臭死人 冻死人 困死了 累死了"
+)
+
+
+def blank_denials(normalised: str) -> str:
+    """``normalised`` with false friends and denials of harm blanked out (same length)."""
+    text = normalised
+    for phrase in FALSE_FRIENDS:
+        if phrase in text:
+            text = text.replace(phrase, "□" * len(phrase))
+    for phrase in DENIALS:
+        if phrase in text:
+            text = text.replace(phrase, "□" * len(phrase))
+    return text
+
+
+def find_signs(normalised: str) -> dict[str, str]:
+    """The danger signs of a normalised text: code → the words that showed it, in ``SIGNS`` order."""
+    return dict(_signs(normalised))
+
+
+# The features and the priority floor both look for the signs of one text: found once.
+@functools.lru_cache(maxsize=4096)
+def _signs(normalised: str) -> tuple[tuple[str, str], ...]:
+    text = blank_denials(normalised)
+    found: list[tuple[str, str]] = []
+    for sign in SIGNS:
+        words = sign.find(text)
+        if words is not None:
+            found.append((sign.code, words))
+    return tuple(found)

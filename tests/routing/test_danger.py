@@ -1,0 +1,131 @@
+"""Danger signs: each is found in the ways callers put it, not when it is denied, and it sets
+a floor under the priority that the rules may raise but never lower."""
+
+from __future__ import annotations
+
+import pytest
+
+import routing
+from routing.danger import find_signs
+from routing.rules import priority_floor
+from routing.text import features, normalise
+
+
+def signs(text: str) -> set[str]:
+    return set(find_signs(normalise(text)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "司机卡在车里出不来了",
+        "两个人被困在电梯里",
+        "房子塌了，有人压在下面",
+        "他的腿被压在车底下",
+        "门变形了打不开，人在里头",
+    ],
+)
+def test_someone_trapped_is_a_sign(text: str) -> None:
+    assert "trapped" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "人躺地上叫不醒",
+        "他头上流血，问他啥都不知道",
+        "老人昏过去了",
+        "喊他没反应",
+        "说胡话，迷迷糊糊的",
+        "倒在路边一动不动",
+    ],
+)
+def test_someone_unconscious_or_confused_is_a_sign(text: str) -> None:
+    assert "unconscious" in signs(text)
+
+
+@pytest.mark.parametrize("text", ["手上一直在流血", "满脸是血", "头上开了个大口子", "血流了一地"])
+def test_bleeding_is_a_sign(text: str) -> None:
+    assert "bleeding" in signs(text)
+
+
+@pytest.mark.parametrize("text", ["腿好像断了", "胳膊摔骨折了", "脚踝都变形了", "俺爹的腿折了", "手腕动不了了"])
+def test_a_broken_limb_is_a_sign(text: str) -> None:
+    assert "broken_limb" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["楼道里全是浓烟，楼上还住着人", "车在冒烟，司机还在车里", "屋里着火了，孩子在里面", "火越来越大了"]
+)
+def test_fire_or_smoke_near_people_is_a_sign(text: str) -> None:
+    assert "fire_near_people" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["水越涨越高，几个人站在车顶上", "洪水漫进屋里，老人还在屋里", "有个小孩掉河里了", "水都淹到腰了"]
+)
+def test_water_rising_around_people_is_a_sign(text: str) -> None:
+    assert "water_rising" in signs(text)
+
+
+@pytest.mark.parametrize("text", ["他拿着菜刀追人", "有人持刀抢劫", "掂着钢管要打人", "拿啤酒瓶砸人头"])
+def test_a_weapon_is_a_sign(text: str) -> None:
+    assert "weapon" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["有人正在撬隔壁的门", "骗子还在打电话让我转账", "他们现在还在打", "小偷还在车厢里", "有个男的一直跟着我"]
+)
+def test_a_crime_in_progress_is_a_sign(text: str) -> None:
+    assert "crime_in_progress" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "俺家孩子一个人在家，门锁着",
+        "孩子被锁在车里了",
+        "独居老人好几天没出门",
+        "老人走丢了，有老年痴呆",
+        "小孩找不到了",
+    ],
+)
+def test_a_child_or_an_elderly_person_alone_is_a_sign(text: str) -> None:
+    assert "vulnerable_alone" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["两车相撞，没有人被困，人都没事", "打不着火了", "献血车停在门口", "火锅店排队的人太多", "没有流血"]
+)
+def test_denials_and_false_friends_show_no_sign(text: str) -> None:
+    assert signs(text) == set()
+
+
+def test_signs_are_features_of_the_model() -> None:
+    assert features("司机卡在车里出不来")["!trapped"] == 1
+    assert "!trapped" not in features("车停在路边")
+
+
+def test_a_sign_sets_a_floor_but_a_past_event_does_not() -> None:
+    floor, reasons = priority_floor(
+        "transport.accident", normalise("司机卡在车里出不来"), find_signs(normalise("司机卡在车里出不来"))
+    )
+    assert floor == "P1" and any("有人被困" in r for r in reasons)
+    past = normalise("上周被人拿刀划了一下，已经好了，想备个案")
+    assert priority_floor("police.violence", past, find_signs(past))[0] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "撞人了！快来人！人躺地上不动了",
+        "车在冒烟，司机卡在里面出不来",
+        "他头上流血，问他啥都不知道",
+        "下穿隧道里水越涨越高，几个人站在车顶上",
+        "骗子还在电话上，让我马上转账",
+        "有人拿着刀在小区里追人",
+    ],
+)
+def test_a_life_threatening_call_never_comes_out_below_p2(text: str) -> None:
+    result = routing.classify(text)
+    assert result.priority in ("P1", "P2"), (result.priority, result.reasons)
