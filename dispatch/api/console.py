@@ -23,11 +23,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 import agencies
-from dispatch.api.responses import json_response, read_model
+from dispatch.api.responses import json_response, read_form, read_model
 from dispatch.api.schemas import MeOut, Strict
 from dispatch.api.spec import describe
 from dispatch.app_keys import DB
-from dispatch.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from dispatch.errors import Forbidden, NotFound, Unauthorized
 from dispatch.sessions import end_session, same_origin, session_expiry, session_principal, start_session
 from dispatch.store.users import Principal, find_by_token, hash_token
 
@@ -244,10 +244,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = _is_form(request)
     next_path: str | None = None
     if form:
-        try:
-            fields = await request.post()
-        except ValueError as exc:  # e.g. multipart without a boundary
-            raise BadRequest(f"the form cannot be read: {exc}", code="malformed_form") from None
+        fields = await read_form(request)
         token = str(fields.get("token", "")).strip()
         next_path = _safe_next(str(fields.get("next", "")))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,10 +18,12 @@ from dispatch.api.schemas import (
     CategoryCode,
     DistrictCode,
     MergeRequest,
+    Moment,
     Phone,
     PriorityCode,
     ReportCreate,
     ReportOut,
+    Text,
     TicketCreate,
     TicketOut,
     TicketPage,
@@ -125,9 +128,11 @@ class TicketQuery(BaseModel):
     priority: PriorityCode | None = None
     district: DistrictCode | None = None
     category: CategoryCode | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    q: str | None = Field(default=None, min_length=1, max_length=200, description="text in description or address")
+    created_from: Moment | None = None
+    created_to: Moment | None = None
+    q: Annotated[Text, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="text in description or address"
+    )
     phone: Phone | None = Field(default=None, description="the caller's earlier tickets")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)

@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
+from dispatch.bounds import in_window, parse_id
 from dispatch.errors import BadRequest
 
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
@@ -249,10 +250,14 @@ def encode_overdue_cursor(due_at: datetime, assignment_id: int) -> str:
 def decode_overdue_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, micros, assignment_id = raw.split(":")
-        if kind != "o":
+        kind, micros, assignment = raw.split(":")
+        assignment_id = parse_id(assignment)
+        if kind != "o" or assignment_id is None or len(micros) > 20:
             raise ValueError
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(assignment_id)
+        due_at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        if not in_window(due_at):
+            raise ValueError
+        return due_at, assignment_id
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
 
