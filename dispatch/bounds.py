@@ -16,9 +16,8 @@ from dispatch.normalise import strip_unsafe
 
 MAX_BIGINT: Final = 2**63 - 1  # PostgreSQL bigint (every id column)
 MIN_BIGINT: Final = -(2**63)
-MAX_INT: Final = 2**31 - 1  # PostgreSQL integer (seconds of a service level, counts)
-# Dates outside these years are typing mistakes (no ticket predates the Unix epoch), and would overflow date arithmetic (a zone
-# shift of 9999-12-31, a default window before 0001-01-01).
+# Dates outside these years are typing mistakes (no ticket predates the Unix epoch), and would
+# overflow date arithmetic (a zone shift of 9999-12-31, a default window before 0001-01-01).
 EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
 # Far deeper than any body the API takes (an EIDO is about six levels), far shallower than
