@@ -173,9 +173,10 @@ async def console_asset(request: web.Request) -> web.StreamResponse:
     try:
         path = (base / relative).resolve()
         path.relative_to(base)
+        is_file = path.is_file()  # may raise too (a name longer than the file system takes)
     except (ValueError, OSError):
         raise NotFound("no such asset") from None
-    if any(part.startswith(".") for part in Path(relative).parts) or not path.is_file():
+    if any(part.startswith(".") for part in Path(relative).parts) or not is_file:
         raise NotFound("no such asset")
     return _file(str(path.relative_to(base)), page=path.suffix == ".html")
 

@@ -75,6 +75,7 @@ REPORTED: list[tuple[str, str, str | None, Any]] = [
     ("POST", "/api/v1/tickets", "call_taker", ticket_body(facts={"health": _nested(60)})),
     ("POST", "/api/v1/tickets", "call_taker", ticket_body(description="\u0000\u0001\ufffe")),
     ("PUT", "/api/v1/desks/ab%00cd", "admin", {"agency": "police", "name": "一号台"}),
+    ("GET", f"/console/assets/{HUGE_ID}", None, None),  # a file name longer than the file system takes
     (
         "POST",
         "/api/v1/assignments/1/notes",
