@@ -8,6 +8,7 @@ truncating the mutable tables, which is far faster than re-creating the schema.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
@@ -37,11 +38,13 @@ from dispatch.store.desks import forget_directory
 from dispatch.store.gazetteer import forget_gazetteer
 from dispatch.store.reference import sync_reference_data
 from dispatch.store.users import Principal, add_user
+from tests.log_tap import LOG_TAP
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Request lines would drown test output; warnings and errors still show.
-    configure_logging("warning", "console")
+    # Request lines would drown test output; warnings and errors still show (and reach
+    # the ``server_log`` fixture).
+    configure_logging("warning", "console", stream=LOG_TAP)
 
 
 # Tables whose rows tests create; reference tables (agencies, categories, districts) stay.
@@ -234,6 +237,13 @@ async def http(server: TestServer, clean: None) -> AsyncIterator[aiohttp.ClientS
     """A real HTTP client pointed at the service, on a clean state."""
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
         yield session
+
+
+@pytest.fixture
+def server_log() -> Iterator[io.StringIO]:
+    """Everything the service logs (warnings and errors) during the test."""
+    with LOG_TAP.capture() as buffer:
+        yield buffer
 
 
 UserFactory = Callable[..., Awaitable[tuple[Principal, str]]]

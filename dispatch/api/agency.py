@@ -11,7 +11,6 @@ An agency system calls these with an agency-scoped desk token (``dispatch user a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import aiohttp
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
-from dispatch.api.schemas import AgencyCode, AssignmentOut, EventOut, Strict, Text
+from dispatch.api.schemas import AgencyCode, AssignmentOut, EventOut, Moment, Strict, Text
 from dispatch.api.spec import describe
 from dispatch.app_keys import DB, REDIS, SETTINGS
 from dispatch.auth import authenticate
@@ -41,7 +40,7 @@ class NoteData(Strict):
     unit: Annotated[Text, Field(max_length=100)] | None = Field(
         default=None, description="the unit or crew, e.g. 120-3"
     )
-    arrived_at: datetime | None = Field(default=None, description="on_scene: when the unit arrived (default: now)")
+    arrived_at: Moment | None = Field(default=None, description="on_scene: when the unit arrived (default: now)")
 
 
 class NoteCreate(Strict):

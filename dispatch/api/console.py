@@ -25,11 +25,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 import agencies
-from dispatch.api.responses import json_response, read_model
+from dispatch.api.responses import json_response, read_form, read_model
 from dispatch.api.schemas import MeOut, Strict
 from dispatch.api.spec import describe
 from dispatch.app_keys import DB, SETTINGS
-from dispatch.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from dispatch.errors import Forbidden, NotFound, Unauthorized
 from dispatch.passwords import hash_password_async, needs_rehash, verify_password_async
 from dispatch.ratelimit import LIMITER, client_address, key_id, rule
 from dispatch.sessions import end_session, same_origin, session_expiry, session_principal, start_session
@@ -202,9 +202,10 @@ async def console_asset(request: web.Request) -> web.StreamResponse:
     try:
         path = (base / relative).resolve()
         path.relative_to(base)
+        is_file = path.is_file()  # may raise too (a name longer than the file system takes)
     except (ValueError, OSError):
         raise NotFound("no such asset") from None
-    if any(part.startswith(".") for part in Path(relative).parts) or not path.is_file():
+    if any(part.startswith(".") for part in Path(relative).parts) or not is_file:
         raise NotFound("no such asset")
     return _file(str(path.relative_to(base)), page=path.suffix == ".html")
 
@@ -304,10 +305,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = _is_form(request)
     next_path: str | None = None
     if form:
-        try:
-            fields = await request.post()
-        except ValueError as exc:  # e.g. multipart without a boundary
-            raise BadRequest(f"the form cannot be read: {exc}", code="malformed_form") from None
+        fields = await read_form(request)
         token = str(fields.get("token", "")).strip()
         username = str(fields.get("username", "")).strip()
         password = str(fields.get("password", ""))

@@ -7,7 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.api.params import query
+from dispatch.api.params import path_text, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import AgencyCode, DistrictCode, Strict
 from dispatch.api.spec import describe
@@ -61,8 +61,8 @@ async def list_desks(request: web.Request) -> web.Response:
 )
 async def put_desk(request: web.Request) -> web.Response:
     await authenticate(request, "desk.write")
-    code = request.match_info["code"]
-    if not 2 <= len(code) <= 64:
+    code = path_text(request, "code", max_length=64)
+    if len(code) < 2:
         raise NotFound(f"no desk {code!r}")
     body = await read_model(request, DeskPut)
     async with request.app[DB].acquire() as conn:

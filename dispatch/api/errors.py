@@ -2,7 +2,9 @@
 
 Body: ``{"error": {"code", "message", "details"}}``. A dependency that is down answers
 503 with ``Retry-After``; anything unexpected is logged with its traceback and answers
-500 (a bug by definition).
+500 (a bug by definition). A value PostgreSQL refuses as data (SQLSTATE class 22: out of
+range, a character it cannot hold) is the client's, so it answers 400; that it got past
+the checks of ``dispatch/bounds.py`` is a bug all the same, logged as ``bug.data_exception``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import redis.exceptions
 import structlog
 from aiohttp import web
 
-from dispatch.api.responses import json_response
-from dispatch.errors import ApiError
+from dispatch.api.responses import UNREADABLE_BODY, json_response
+from dispatch.errors import ApiError, BadRequest
 
 log = structlog.get_logger("dispatch.api")
 
@@ -67,6 +69,13 @@ def error_response(
     return json_response(body, status=status, headers=headers)
 
 
+def data_exception(exc: asyncpg.DataError) -> BadRequest:
+    """The 400 for a value PostgreSQL refused as data (class 22), logged as the bug it is:
+    the bounds at the edge should have caught it."""
+    log.error("bug.data_exception", sqlstate=getattr(exc, "sqlstate", None), error=type(exc).__name__)
+    return BadRequest("a value in the request is out of range or cannot be stored", code="invalid_value")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into the JSON error shape with the right status."""
@@ -74,6 +83,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    except asyncpg.DataError as exc:
+        error = data_exception(exc)
+        return error_response(error.status, error.code, error.message)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -92,6 +104,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except asyncio.CancelledError:
         raise
+    except UNREADABLE_BODY as exc:
+        if request.content.exception() is None:
+            log.exception("request.failed")
+            return error_response(500, "internal", "internal error; it has been logged")
+        # Read outside ``responses.read_json`` / ``read_form`` (a view reading the raw body).
+        message = f"the request body cannot be read: {type(exc).__name__}"
+        return error_response(400, "unreadable_body", message)
     except Exception:
         log.exception("request.failed")
         return error_response(500, "internal", "internal error; it has been logged")

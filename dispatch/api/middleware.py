@@ -16,6 +16,20 @@ log = structlog.get_logger("dispatch.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+async def _close_if_body_unreadable(request: web.Request, response: web.StreamResponse) -> None:
+    # aiohttp drains an unread body before the next request on the connection; a body that
+    # failed to decode, or a compressed one nobody read, fails there, after the answer, with
+    # an unhandled traceback. Instead: send the answer now and close the connection.
+    body = request.content
+    if body.exception() is None and (body.is_eof() or not request.headers.get("Content-Encoding")):
+        return
+    if not response.prepared:
+        response.force_close()
+        await response.prepare(request)
+        await response.write_eof()
+    request.protocol.force_close()
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind ``request_id`` (from ``X-Request-Id`` when sane, else new) and log the outcome."""
@@ -26,9 +40,15 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # a redirect raised by a view
+            await _close_if_body_unreadable(request, exc)
+            status = exc.status
+            raise
         status = response.status
         response.headers["X-Request-Id"] = request_id
+        await _close_if_body_unreadable(request, response)
         return response
     finally:
         principal = request.get(PRINCIPAL_KEY)

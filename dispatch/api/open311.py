@@ -15,17 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import orjson
 import structlog
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 from pydantic import ValidationError as PydanticValidationError
 
 import agencies
-from dispatch.api.errors import Handler
+from dispatch.api.errors import Handler, data_exception
+from dispatch.api.responses import read_form
 from dispatch.api.schemas import Location, TicketCreate
 from dispatch.app_keys import DB, SETTINGS
+from dispatch.bounds import EARLIEST, LATEST, in_window
 from dispatch.errors import ApiError, BadRequest, Forbidden, NotFound
 from dispatch.intake import decide
 from dispatch.interop.public_text import CHINA, agency_names, local_iso, redact, status_text
@@ -70,7 +72,10 @@ async def open311_errors(request: web.Request, handler: Handler) -> web.StreamRe
     """Every failure under the prefix in the spec's error format and status codes."""
     fmt = _format(request)
     try:
-        return await handler(request)
+        try:
+            return await handler(request)
+        except asyncpg.DataError as exc:
+            raise data_exception(exc) from None
     except ApiError as exc:
         status = _STATUS_MAP.get(exc.status, exc.status)
         messages = [exc.message] + [str(d["message"]) for d in exc.details if isinstance(d, dict) and "message" in d]
@@ -136,12 +141,7 @@ async def service_definition(request: web.Request) -> web.Response:
 
 
 async def _form(request: web.Request) -> MultiDictProxy[Any]:
-    try:
-        return await request.post()
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    except (ValueError, LookupError, UnicodeError, AssertionError, HttpProcessingError) as exc:
-        raise BadRequest(f"the form cannot be read: {type(exc).__name__}") from None
+    return await read_form(request, code="bad_request")
 
 
 def _one(form: MultiDictProxy[Any], name: str, *, limit: int) -> str | None:
@@ -361,7 +361,10 @@ def _date(request: web.Request, name: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"{name} must be an ISO 8601 date and time, e.g. 2026-11-24T08:00:00+08:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    if not in_window(moment):
+        raise BadRequest(f"{name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return moment
 
 
 def _list_param(request: web.Request, name: str, *, limit: int) -> list[str] | None:

@@ -13,6 +13,7 @@ from dispatch import __version__
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import ErrorOut
 from dispatch.api.spec import OperationSpec, spec_of
+from dispatch.bounds import MAX_BIGINT
 from dispatch.permissions import roles_for
 
 DOCUMENT_KEY = web.AppKey("openapi_document", dict)
@@ -86,7 +87,7 @@ def build_document(app: web.Application) -> dict[str, Any]:
             if segment.startswith("{"):
                 name = segment.strip("{}")
                 schema: dict[str, Any] = (
-                    {"type": "integer", "minimum": 1}
+                    {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT}
                     if name == "id" or name.endswith("_id")
                     else {"type": "string", "minLength": 1, "maxLength": 64}
                 )

@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 import agencies
 from agencies.base import facts_json_schema, validate_intake_facts
+from dispatch.bounds import MAX_BIGINT, check_window
 from dispatch.normalise import clean_text, normalise_phone
 from routing.text import meaningful
 
@@ -76,6 +77,11 @@ AgencyCode = Annotated[
     str, Field(max_length=32, json_schema_extra={"enum": list(agencies.AGENCIES)}), AfterValidator(_agency)
 ]
 DistrictCode = Annotated[str, Field(max_length=32), AfterValidator(_district)]
+# A moment the service deals in (dispatch/bounds.py: 1970 to 2200), so that no date reaches
+# PostgreSQL or date arithmetic at the edges of the calendar.
+Moment = Annotated[datetime, AfterValidator(check_window)]
+# A row id: a positive PostgreSQL bigint.
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 
 
 def _cleaned(value: Any) -> Any:
@@ -235,7 +241,7 @@ class RerouteRequest(Strict):
 
 
 class MergeRequest(Strict):
-    into: int = Field(ge=1, le=2**62, description="id of the ticket the duplicate folds into")
+    into: RowId = Field(description="id of the ticket the duplicate folds into")
 
 
 class Empty(Strict):

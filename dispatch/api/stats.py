@@ -21,13 +21,11 @@ from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
 from dispatch.app_keys import REPLICA, SETTINGS
 from dispatch.auth import authenticate
+from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
 from dispatch.store import stats as store
 from dispatch.store.users import Principal
 
-# Periods outside these years are typing mistakes, and would overflow date arithmetic.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_BUCKETS = {"minute": 24 * 60, "hour": 62 * 24}
 
 
@@ -45,9 +43,7 @@ class StatsQuery(BaseModel):
     @field_validator("from_", "to")
     @classmethod
     def _bounded(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValueError("must lie between 2000-01-01 and 2200-01-01")
-        return value
+        return check_window(value) if value is not None else None
 
 
 class OverdueQuery(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,10 +19,12 @@ from dispatch.api.schemas import (
     CategoryCode,
     DistrictCode,
     MergeRequest,
+    Moment,
     Phone,
     PriorityCode,
     ReportCreate,
     ReportOut,
+    Text,
     TicketCreate,
     TicketOut,
     TicketPage,
@@ -37,10 +39,10 @@ from dispatch.lifecycle import TicketStatus
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
+from dispatch.store.gazetteer import gazetteer_in_service
 from dispatch.store.queue import queued_event
 from dispatch.store.tickets import Decision
 from dispatch.store.users import Principal
-from dispatch.store.gazetteer import gazetteer_in_service
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -156,10 +158,10 @@ class TicketQuery(BaseModel):
     priority: PriorityCode | None = None
     district: DistrictCode | None = None
     category: CategoryCode | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    q: str | None = Field(
-        default=None, min_length=1, max_length=200, description="text in description or address, or a ticket number"
+    created_from: Moment | None = None
+    created_to: Moment | None = None
+    q: Annotated[Text, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="text in description or address, or a ticket number"
     )
     phone: Phone | None = Field(default=None, description="the caller's earlier tickets")
     cursor: str | None = Field(default=None, max_length=200)

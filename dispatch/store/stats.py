@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
+from dispatch.bounds import in_window, parse_id
 from dispatch.errors import BadRequest
 
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
@@ -319,10 +320,14 @@ def decode_time_cursor(kind: str, cursor: str) -> tuple[datetime, int]:
     """The time and id of a cursor of list ``kind``; 400 for anything this service did not give out."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        got, micros, row_id = raw.split(":")
-        if got != kind:
+        got, micros, row = raw.split(":")
+        row_id = parse_id(row)
+        if got != kind or row_id is None or len(micros) > 20:
             raise ValueError
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), int(row_id)
+        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        if not in_window(at):
+            raise ValueError
+        return at, row_id
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
 

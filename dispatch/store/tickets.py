@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.bounds import parse_id
 from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES, derive_ticket_status
 from dispatch.store.desks import choose_desks
@@ -456,9 +457,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = raw.partition(":")
-        if kind != "t":
+        ticket_id = parse_id(value)
+        if kind != "t" or ticket_id is None:
             raise ValueError
-        return int(value)
+        return ticket_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
 

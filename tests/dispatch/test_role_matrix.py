@@ -163,6 +163,8 @@ async def _set_password(http: aiohttp.ClientSession, token: str, ctx: dict[str, 
 
 async def _read_sms(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "GET", "/api/v1/sms", token))[0]
+
+
 async def _urge(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/urge", token, {"text": "请尽快签收"}))[0]
 
@@ -172,9 +174,6 @@ async def _redispatch(http: aiohttp.ClientSession, token: str, ctx: dict[str, An
     return (await call(http, "POST", f"/api/v1/assignments/{ctx['lead']}/redispatch", token, body))[0]
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "queue.read": _read_queue,
-    "ticket.reroute": _reroute,
 async def _read_gazetteer(http: aiohttp.ClientSession, token: str, ctx: dict[str, Any]) -> int:
     return (await call(http, "GET", "/api/v1/gazetteer", token))[0]
 
@@ -185,6 +184,8 @@ async def _import_gazetteer(http: aiohttp.ClientSession, token: str, ctx: dict[s
 
 
 SCENARIOS: dict[str, Scenario] = {
+    "queue.read": _read_queue,
+    "ticket.reroute": _reroute,
     "gazetteer.read": _read_gazetteer,
     "gazetteer.write": _import_gazetteer,
     "desk.read": _read_desks,
