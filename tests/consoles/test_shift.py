@@ -1,7 +1,8 @@
 """A call-taker's shift in one page load of the intake console (headless Chromium): more than
 thirty calls in a row, among them a repeat caller attached to the existing ticket, a withheld
 number, landlines, a district typed by name, a call nobody can place yet filed to the 待分派
-queue, and a ticket a desk returns during the shift, re-routed from the queue. Afterwards the
+queue, a consultation answered on the phone from the knowledge base, and a ticket a desk
+returns during the shift, re-routed from the queue. Afterwards the
 database holds exactly one ticket or report per call, each dispatched or queued as intended,
 and no ticket sits in ``new`` without being on the queue."""
 
@@ -15,6 +16,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from dispatch.knowledge.transfer import load_starter
 from tests.api_helpers import call
 from tests.conftest import UserFactory
 from tests.consoles.conftest import PageFactory, keep_screenshot
@@ -36,6 +38,7 @@ class Call:
     expect_phone: str | None = None  # the number as stored
     expect_district: str | None = None
     attach_to: int | None = None  # index of the earlier call whose ticket this one joins
+    kb_title: str | None = None  # answered on the phone from this knowledge-base entry
     number: str = field(default="", init=False)  # what the console read out
 
 
@@ -91,6 +94,8 @@ def _calls() -> list[Call]:
         Call("垃圾桶满了好几天没人清理", "上蔡县重阳街道", next(phone), category="urban.sanitation"),
         Call("路边有根电线杆倒了，电线掉在地上", "平舆县清河街道", next(phone)),
         Call("路灯杆被车撞歪了", "正阳县清源街道", next(phone), expect_lead="urban"),
+        # A consultation answered on the phone from the knowledge base: recorded, not dispatched.
+        Call("您好，我想问一下办居住证要带什么材料", "", next(phone), kb_title="居住证办理材料"),
         Call("有人在河边钓鱼掉进水里了", "汝南县汝宁街道", next(phone)),
         Call("楼道里有人放了很多煤气罐，很危险", "驿城区西园街道", next(phone), expect_lead="emergency"),
         Call("家里老人走失了，有老年痴呆", "泌阳县花园街道", "23456789", expect_phone="+8639623456789"),
@@ -101,9 +106,6 @@ def _calls() -> list[Call]:
 # The call a desk returns during the shift, and how the call-taker re-routes it from the queue.
 RETURNED = 1  # 小区门口的路灯坏了: the urban desk says it is in the development zone
 RETURN_REASON = "地址在经济开发区，不归西平县"
-
-# The knowledge-base consultation (a call answered on the phone from a KB entry, status
-# answered) belongs here in the shift once the knowledge base exists: answer_from_knowledge_base.
 
 
 async def _wait_ready(page: Any) -> None:
@@ -126,7 +128,24 @@ async def _take(page: Any, index: int, c: Call, calls: list[Call]) -> None:
         await page.fill("#district", c.district)
         await page.press("#district", "Tab")
         assert await page.input_value("#district") == "经济开发区"
+    if c.kb_title:
+        # 直接答复: the KB panel suggests the entry as the question is typed; the call-taker reads
+        # the answer out and files the call as answered.
+        entry = page.locator("#kb-list button", has_text=c.kb_title).first
+        await entry.wait_for()
+        await entry.click()
+        await page.wait_for_selector("#kb-answer-text:not(:empty)")
+        await page.click("#kb-answer")
+        await page.wait_for_selector("#result[data-kind=answered]")
+        c.number = (await page.inner_text("#result-number")).strip()
+        assert c.number and all(c.number != earlier.number for earlier in calls[:index]), (index, c.number)
+        return
     await page.wait_for_selector("#will-send")  # the router answered
+    if not c.category and c.attach_to is None and await page.locator("#uncertain").count():
+        # The router says it is unsure: the call-taker must choose; here they confirm its proposal.
+        proposed = await page.get_attribute("#will-send [data-field=category]", "data-code")
+        if proposed:
+            await page.select_option("#category", proposed)
     if c.category:
         await page.select_option("#category", c.category)
     if c.attach_to is not None:
@@ -174,6 +193,8 @@ async def test_a_call_takers_shift_in_one_page_load(
         "response",
         lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None,
     )
+    async with pool.acquire() as conn:
+        await load_starter(conn)
     await _wait_ready(page)
     await page.evaluate("window.shiftMarker = 'one page load'")
 
@@ -233,6 +254,9 @@ async def test_a_call_takers_shift_in_one_page_load(
         ticket = tickets[c.number]
         if c.category == "queue":
             assert (ticket["status"], ticket["category"], ticket["lead"]) == ("new", None, None)
+            continue
+        if c.kb_title:
+            assert (ticket["status"], ticket["lead"]) == ("answered", None), (c.text, ticket["status"])
             continue
         assert ticket["status"] == "dispatched", (c.text, ticket["status"])
         if c.expect_lead:

@@ -225,7 +225,7 @@ function renderSuggestion() {
         "dl",
         { class: "facts", id: "will-send" },
         el("dt", { text: t("category") }),
-        el("dd", { "data-field": "category" }, e.category ? nameOf("categories", e.category) : "—", " ", mark("category")),
+        el("dd", { "data-field": "category", "data-code": e.category || "" }, e.category ? nameOf("categories", e.category) : "—", " ", mark("category")),
         el("dt", { text: t("priority") }),
         el(
           "dd",
