@@ -76,7 +76,9 @@ class EntryQuery(BaseModel):
 class SuggestQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(min_length=1, max_length=4000, description="the call's description as typed so far")
+    # 500 characters: the first part of a call says what it is about, and the query string stays
+    # within the request line HTTP servers accept (8 KiB) even when every character is 4 bytes.
+    text: str = Field(min_length=1, max_length=500, description="the start of the call's description as typed so far")
     limit: int = Field(default=5, ge=1, le=20)
 
 

@@ -4,6 +4,7 @@ able to rely on and keeps screenshots of it (docs/consoles.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,9 @@ async def test_a_compressed_night_shift_at_the_desk(
     await expect(desk.locator("#rows tr")).to_have_count(24)
     assert await desk.locator("#perf").count() == 0  # no developer figures on an operator's screen
     assert "ms" not in await desk.inner_text("main")
-    await expect(desk.locator("#sound-blocked")).to_be_visible()
+    # Whether this browser lets sound start before a click varies; test_desk_alarms.py asserts the
+    # sound-blocked banner itself. Here it only has to be dealt with as an operator would.
+    await expect(desk.locator("body")).to_have_attribute("data-sound", re.compile("blocked|on"))
     await expect(desk.locator("body")).to_have_attribute("data-alarm", "ringing")
     rows = desk.locator("#rows tr")
     assert await rows.first.get_attribute("data-assignment") == str(gas)  # the P1 due first
@@ -91,7 +94,8 @@ async def test_a_compressed_night_shift_at_the_desk(
     shown = [due[a] for a in await desk.evaluate(ORDER)]
     assert shown == sorted(shown)
 
-    await desk.click("#sound-blocked button")
+    if await desk.locator("#sound-blocked").is_visible():
+        await desk.click("#sound-blocked button")
     await expect(desk.locator("#sound-blocked")).to_be_hidden()
     await rows.first.click()
     await desk.keyboard.press("a")

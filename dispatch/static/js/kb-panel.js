@@ -151,7 +151,7 @@ export function mountKbPanel(panel) {
         showList();
         return;
       }
-      load(`/api/v1/kb/suggest?text=${encodeURIComponent(text.slice(0, 4000))}`, "suggest");
+      load(`/api/v1/kb/suggest?text=${encodeURIComponent(text.slice(0, 500))}`, "suggest");
     }, DEBOUNCE_MS);
   }
 
