@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from dispatch.errors import Conflict
+from dispatch.errors import Conflict, NotFound, ValidationFailed
 from dispatch.store.events import NewEvent, append_events
 from dispatch.store.kb import get_version
 from dispatch.store.tickets import NEXT_NUMBER_SQL, CreatedTicket, _replayed, _ticket_dict, new_tracking_token
@@ -65,7 +65,14 @@ async def create_answered_ticket(
     async with conn.transaction():
         entry: dict[str, Any] | None = None
         if answer.kb_entry is not None:
-            entry = await get_version(conn, answer.kb_entry)
+            try:
+                entry = await get_version(conn, answer.kb_entry)
+            except NotFound:
+                # A field of the request names nothing: the request is invalid, not a missing page.
+                raise ValidationFailed(
+                    f"no knowledge-base entry {answer.kb_entry} / 没有该知识条目",
+                    details=[{"field": "answer.kb_entry", "message": "no such entry", "type": "kb_entry_not_found"}],
+                ) from None
             if entry["retired"]:
                 raise Conflict(
                     f"knowledge-base entry {answer.kb_entry} is retired; answer from an entry in force "

@@ -223,7 +223,7 @@ async def test_answering_from_a_retired_entry_is_refused_and_files_nothing(
     status, error = await call(http, "POST", "/api/v1/tickets", taker, consultation(answer={"kb_entry": entry["id"]}))
     assert status == 409 and error["error"]["code"] == "kb_entry_retired"
     missing = consultation(answer={"kb_entry": 999999})
-    assert (await call(http, "POST", "/api/v1/tickets", taker, missing))[0] == 404
+    assert (await call(http, "POST", "/api/v1/tickets", taker, missing))[0] == 422
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM tickets") == 0
 
