@@ -82,7 +82,9 @@ class SuggestQuery(BaseModel):
     limit: int = Field(default=5, ge=1, le=20)
 
 
-class EntryVersionOut(BaseModel):
+class _EntryContent(BaseModel):
+    """What every version of an entry says, shared by an entry and each of its versions."""
+
     version: int
     title: str
     answer: str
@@ -93,23 +95,16 @@ class EntryVersionOut(BaseModel):
     valid_to: date | None
     last_reviewed: date | None
     retired: bool
+
+
+class EntryVersionOut(_EntryContent):
     note: str
     created_at: datetime
     created_by: str
 
 
-class EntryOut(BaseModel):
+class EntryOut(_EntryContent):
     id: int
-    version: int
-    title: str
-    answer: str
-    category: str | None
-    agency: str | None
-    keywords: list[str]
-    valid_from: date | None
-    valid_to: date | None
-    last_reviewed: date | None
-    retired: bool
     retired_at: datetime | None
     created_at: datetime
     updated_at: datetime
