@@ -157,3 +157,14 @@ def test_a_clear_request_is_certain_and_a_meaningless_one_is_not() -> None:
 def test_the_shipped_model_is_calibrated() -> None:
     model = load_model()
     assert model.temperature != 1.0 and model.priority is not None and model.assist is not None
+
+
+def test_an_agency_assists_from_its_own_threshold() -> None:
+    from routing.training import replace_meta
+
+    model = load_model()
+    text = "两个人在超市门口打架，一个满脸是血"
+    assert "health" in classify(text, model=model).assisting
+    strict = replace_meta(model, assist_above={**model.assist_above, "health": 1.0})
+    # The head weighed the readable rules when it was trained: they no longer add on their own.
+    assert "health" not in classify(text, model=strict).assisting
