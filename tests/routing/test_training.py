@@ -1,6 +1,7 @@
 """Training tools: corpus shape, export fidelity, evaluation report, the retrain loop."""
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -190,7 +191,10 @@ def test_independent_training_calls_name_the_lead_of_their_category() -> None:
                 assert record["agency"] == CATEGORIES[record["category"]].agency, (path.name, record["text"])
 
 
-@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("DISPATCH_TEST_RETRAIN") != "1",
+    reason="retrains the model (minutes); set DISPATCH_TEST_RETRAIN=1 to run it",
+)
 @pytest.mark.timeout(1200)
 def test_training_reproduces_the_shipped_model() -> None:
     from routing.training import train_calibrated
