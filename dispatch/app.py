@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 
 from dispatch.api import setup_routes
-from dispatch.api.errors import error_middleware
+from dispatch.api.errors import error_middleware, install_protocol_errors
 from dispatch.api.middleware import request_context_middleware
 from dispatch.api.public import feedback_grace_context
 from dispatch.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
@@ -91,6 +91,7 @@ async def _close_websockets(app: web.Application) -> None:
 
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application for these (resolved) settings."""
+    install_protocol_errors()
     app = web.Application(
         middlewares=[request_context_middleware, error_middleware],
         client_max_size=settings.max_body_bytes,

