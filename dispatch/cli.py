@@ -51,13 +51,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    serve(
+    return serve(
         load_settings(**overrides) if overrides else settings,
         demo=args.demo,
         workers=workers,
         reuse_port=args.reuse_port,
     )
-    return 0
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

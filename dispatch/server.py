@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -27,8 +30,15 @@ log = structlog.get_logger("dispatch.server")
 
 
 async def prepare_database(dsn: str) -> list[str]:
-    """Apply pending migrations and synchronise reference data; return what was applied."""
-    conn = await connect(dsn)
+    """Apply pending migrations and synchronise reference data; return what was applied.
+
+    A database that cannot be reached is a :class:`ConfigError` naming it, not a traceback.
+    """
+    try:
+        conn = await connect(dsn)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        where = dsn.rsplit("@", 1)[-1]  # never the password
+        raise ConfigError(f"cannot connect to PostgreSQL at {where}: {exc or type(exc).__name__}") from None
     try:
         applied = await migrate(conn)
         await sync_reference_data(conn)
@@ -37,9 +47,42 @@ async def prepare_database(dsn: str) -> list[str]:
     return applied
 
 
-def serve(settings: Settings, *, demo: bool = False, workers: int = 1, reuse_port: bool = False) -> None:
+def claim_port(host: str, port: int) -> None:
+    """Refuse, as a :class:`ConfigError` naming the port, an address another server listens on.
+
+    The workers share their port with SO_REUSEPORT, and so would a second ``dispatch serve``
+    (on another database): the kernel would then split requests between the two at random.
+    A bind without SO_REUSEPORT fails while anyone listens there, whatever their options.
+    """
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfigError(
+                        f"port {port} on {host} is already in use by another server:"
+                        " stop it, or give this one another --port (DISPATCH_PORT)"
+                    ) from None
+                raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+
+
+def serve(settings: Settings, *, demo: bool = False, workers: int = 1, reuse_port: bool = False) -> int:
     """Run the service until a signal stops it: in this process, or in ``workers`` processes
-    sharing the port (SO_REUSEPORT) under this one as their supervisor."""
+    sharing the port (SO_REUSEPORT) under this one as their supervisor. Return the exit code."""
+    if workers > 1 and settings.port == 0:
+        raise ConfigError("several workers share one port: give a port other than 0")
+    if not reuse_port:  # a worker of a supervisor shares the port its siblings hold
+        claim_port(settings.host, settings.port)
     with resolved_services(settings) as resolved:
         assert resolved.database_url
         asyncio.run(prepare_database(resolved.database_url))
@@ -48,13 +91,11 @@ def serve(settings: Settings, *, demo: bool = False, workers: int = 1, reuse_por
 
             accounts = asyncio.run(setup_demo(resolved.database_url))
             print_demo_setup(accounts, resolved)
-        if workers > 1:
-            if resolved.port == 0:
-                raise ConfigError("several workers share one port: give a port other than 0")
-            supervise_workers(resolved, workers)
-        else:
-            run_worker(resolved, reuse_port=reuse_port)
-        log.info("server.stopped")
+        if not reuse_port:  # again: migrations and the demo took a while
+            claim_port(resolved.host, resolved.port)
+        code = supervise_workers(resolved, workers) if workers > 1 else run_worker(resolved, reuse_port=reuse_port)
+        log.info("server.stopped", code=code)
+        return code
 
 
 async def _settle_memory(app: web.Application) -> None:
@@ -67,7 +108,7 @@ async def _settle_memory(app: web.Application) -> None:
     gc.freeze()
 
 
-def run_worker(settings: Settings, *, reuse_port: bool = False) -> None:
+def run_worker(settings: Settings, *, reuse_port: bool = False) -> int:
     """One server process: the app on the port until SIGTERM or Ctrl-C."""
     with contextlib.suppress(ImportError):
         import uvloop
@@ -78,21 +119,28 @@ def run_worker(settings: Settings, *, reuse_port: bool = False) -> None:
     log.info("server.starting", host=settings.host, port=settings.port, pid=os.getpid())
     # run_app handles SIGINT and SIGTERM: stop accepting, let in-flight requests finish
     # for shutdown_timeout, run the cleanup contexts in reverse, then return.
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=settings.shutdown_timeout,
-        print=None,
-        access_log=None,
-        handle_signals=True,
-        reuse_port=reuse_port or None,
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            shutdown_timeout=settings.shutdown_timeout,
+            print=None,
+            access_log=None,
+            handle_signals=True,
+            reuse_port=reuse_port or None,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:  # taken since claim_port looked
+            raise ConfigError(f"port {settings.port} on {settings.host} is already in use by another server") from None
+        raise
+    return 0
 
 
-def supervise_workers(settings: Settings, count: int) -> None:
+def supervise_workers(settings: Settings, count: int) -> int:
     """Run ``count`` worker processes on one port; restart one that dies; on SIGTERM or
-    Ctrl-C, pass the signal on and wait for all of them."""
+    Ctrl-C, pass the signal on and wait for all of them. A worker that refuses to start
+    (exit 2: it printed why) stops them all: starting it again would not help."""
     assert settings.database_url and settings.redis_url
     env = {
         **os.environ,
@@ -103,6 +151,7 @@ def supervise_workers(settings: Settings, count: int) -> None:
     }
     command = [sys.executable, "-m", "dispatch", "serve", "--workers", "1", "--reuse-port"]
     stopping = False
+    code = 0
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -117,7 +166,10 @@ def supervise_workers(settings: Settings, count: int) -> None:
     try:
         while not stopping:
             for index, child in enumerate(children):
-                if child.poll() is not None and not stopping:
+                if child.poll() is not None and not stopping and child.returncode == 2:
+                    code = 2
+                    stop(signal.SIGTERM, None)
+                elif child.poll() is not None and not stopping:
                     log.error("server.worker_died", pid=child.pid, code=child.returncode)
                     time.sleep(1)
                     children[index] = subprocess.Popen(command, env=env)
@@ -131,3 +183,4 @@ def supervise_workers(settings: Settings, count: int) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    return code
