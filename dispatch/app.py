@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -31,6 +32,7 @@ from dispatch.sms import sms_context
 from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.app")
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -83,6 +85,18 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _root(request: web.Request) -> web.StreamResponse:
+    """GET /: a person who types the bare address lands on the consoles (sign-in and their list)."""
+    raise web.HTTPFound("/console/")
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    """GET /favicon.ico: the icon browsers ask for on their own (an SVG, which they all read)."""
+    return web.FileResponse(
+        FAVICON, headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+    )
+
+
 async def _close_websockets(app: web.Application) -> None:
     # on_shutdown runs before the cleanup contexts: clients hear 1001 and reconnect elsewhere.
     if HUB in app:
@@ -110,4 +124,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(sms_context)  # texts callers their ticket number and code, after commit
     app.on_shutdown.append(_close_websockets)
     setup_routes(app)
+    app.router.add_get("/", _root)
+    app.router.add_get("/favicon.ico", _favicon)
     return app

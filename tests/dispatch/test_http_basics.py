@@ -31,3 +31,21 @@ async def test_every_response_carries_a_request_id(http: aiohttp.ClientSession) 
         assert response.headers["X-Request-Id"] == "call-42"
     async with http.get("/healthz", headers={"X-Request-Id": "bad id with spaces"}) as response:
         assert response.headers["X-Request-Id"] != "bad id with spaces"
+
+
+async def test_the_bare_address_leads_to_the_consoles(http: aiohttp.ClientSession) -> None:
+    async with http.get("/", allow_redirects=False) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == "/console/"
+    async with http.get("/") as response:  # where a browser ends up: the sign-in page
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert "/console/" in str(response.url)
+
+
+async def test_the_favicon_is_an_svg_icon(http: aiohttp.ClientSession) -> None:
+    async with http.get("/favicon.ico") as response:
+        assert response.status == 200
+        assert response.content_type == "image/svg+xml"
+        assert "max-age" in response.headers["Cache-Control"]
+        assert (await response.read()).startswith(b"<svg ")
