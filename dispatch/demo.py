@@ -1,5 +1,6 @@
-"""``dispatch serve --demo``: demo users for every role and agency, with fresh tokens printed,
-and the starter knowledge base (general guidance written for the demo)."""
+"""``dispatch serve --demo``: demo users for every role (``ROLES``, a partner system's key
+included) and a desk user per agency, with fresh tokens printed, and the starter knowledge base
+(general guidance written for the demo)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 import agencies
 from dispatch.db import connect
 from dispatch.settings import Settings
-from dispatch.store.users import add_user, rotate_token
+from dispatch.store.users import ROLES, add_user, rotate_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,10 @@ def _demo_users() -> list[tuple[str, str, str | None]]:
         ("demo-call-taker", "call_taker", None),
         ("demo-supervisor", "supervisor", None),
         ("demo-admin", "admin", None),
+        ("demo-partner", "partner", None),  # a partner system's key: Open311 and EIDO
     ]
     users += [(f"demo-desk-{code}", "desk", code) for code in agencies.AGENCIES]
+    assert {role for _, role, _ in users} == set(ROLES), "a demo user for every role"
     return users
 
 
@@ -65,6 +68,7 @@ def print_demo_setup(accounts: list[DemoAccount], settings: Settings) -> None:
         f"  督办台 supervisor:         {base}/console/supervisor\n"
         f"  知识库 knowledge base:     {base}/console/kb\n"
         f"  群众查询 citizen status:   {base}/status\n"
+        f"  Open311 (partner key):     {base}/open311/v2/discovery.json\n"
         f"  API:                       {base}/api/v1/openapi.json\n\n"
     )
     out.flush()
