@@ -51,7 +51,7 @@ async def test_edited_migration_stops_startup_naming_the_file(scratch_databases:
         await conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
     finally:
         await conn.close()
-    for command in (["migrate"], ["serve", "--port", "0"]):
+    for command in (["migrate"], ["serve", "--port", "0", "--workers", "1"]):
         result = run_dispatch(*command, env=env, timeout=30)
         assert result.returncode == 2
         assert "0001_schema.sql" in result.stderr and "edited" in result.stderr
