@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dispatch.errors import DispatchError
-from dispatch.logconfig import configure_logging
-from dispatch.settings import Settings, load_settings
+from dispatch.runtime.logconfig import configure_logging
+from dispatch.runtime.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import routing
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 def _with_database(settings: Settings, job: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
     """Run ``job(conn)`` on a migrated database (embedded if none is configured)."""
-    from dispatch.db import connect
-    from dispatch.runtime import resolved_services
-    from dispatch.server import prepare_database
+    from dispatch.runtime.db import connect
+    from dispatch.runtime.server import prepare_database
+    from dispatch.runtime.services import resolved_services
 
     async def run(dsn: str) -> int:
         await prepare_database(dsn)
@@ -43,7 +43,7 @@ def _with_database(settings: Settings, job: Callable[[Any], Coroutine[Any, Any, 
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.server import serve
+    from dispatch.runtime.server import serve
 
     overrides: dict[str, Any] = {}
     if args.host:
@@ -61,9 +61,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.db import connect
-    from dispatch.migrator import migrate
-    from dispatch.runtime import resolved_services
+    from dispatch.runtime.db import connect
+    from dispatch.runtime.migrator import migrate
+    from dispatch.runtime.services import resolved_services
     from dispatch.store.reference import sync_reference_data
 
     async def run(dsn: str) -> list[str]:
@@ -86,7 +86,7 @@ def _read_password(name: str) -> str:
     """A new password for ``name``: asked twice on a terminal, else the first line of stdin."""
     import getpass
 
-    from dispatch.passwords import check_policy
+    from dispatch.access.passwords import check_policy
 
     if sys.stdin.isatty():
         password = getpass.getpass(f"新密码 / new password for {name}: ")
@@ -99,7 +99,7 @@ def _read_password(name: str) -> str:
 
 
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.passwords import hash_password
+    from dispatch.access.passwords import hash_password
     from dispatch.store.users import add_user, set_password
 
     expires_at = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
@@ -128,7 +128,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.passwords import hash_password
+    from dispatch.access.passwords import hash_password
     from dispatch.store.users import set_password
 
     encoded = hash_password(_read_password(args.name))
@@ -269,7 +269,7 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _load_stored_model(dsn: str) -> routing.Gazetteer:
     from dispatch.classifier import IN_SERVICE
-    from dispatch.db import connect
+    from dispatch.runtime.db import connect
     from dispatch.store.gazetteer import gazetteer_in_service
 
     conn = await connect(dsn)
@@ -382,8 +382,8 @@ def cmd_desks_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.redis_client import UNAVAILABLE
-    from dispatch.retention import purge_closed, trim_bus
+    from dispatch.privacy.retention import purge_closed, trim_bus
+    from dispatch.runtime.redis_client import UNAVAILABLE
 
     async def job(conn: Any, client: Any) -> int:
         count = await purge_closed(conn, older_than_days=args.older_than)
@@ -405,7 +405,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.desk_client import run_terminal
+    from dispatch_tools.desk_client import run_terminal
 
     return run_terminal(args.url, args.token)
 
@@ -511,8 +511,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench_escalation(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.deadlines.bench import main as bench_main
-    from dispatch.runtime import resolved_services
+    from dispatch.runtime.services import resolved_services
+    from dispatch_tools.bench.escalation import main as bench_main
 
     with resolved_services(settings, redis=False) as resolved:
         assert resolved.database_url
@@ -520,7 +520,7 @@ def cmd_bench_escalation(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.bench import run_bench
+    from dispatch_tools.bench.throughput import run_bench
 
     desks = {}
     for item in args.desk_token or []:
@@ -543,10 +543,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def _with_database_and_redis(settings: Settings, job: Callable[[Any, Any], Coroutine[Any, Any, int]]) -> int:
     """Run ``job(conn, redis)`` on a migrated database and the configured Redis."""
-    from dispatch import redis_client
-    from dispatch.db import connect
-    from dispatch.runtime import resolved_services
-    from dispatch.server import prepare_database
+    from dispatch.runtime import redis_client
+    from dispatch.runtime.db import connect
+    from dispatch.runtime.server import prepare_database
+    from dispatch.runtime.services import resolved_services
 
     async def run(dsn: str, url: str) -> int:
         await prepare_database(dsn)

@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from dispatch.api.responses import validation_details
-from dispatch.bounds import MAX_BIGINT, parse_id
 from dispatch.errors import NotFound, ValidationFailed
-from dispatch.normalise import strip_unsafe
+from dispatch.intake.bounds import MAX_BIGINT, parse_id
+from dispatch.intake.normalise import strip_unsafe
 
 Q = TypeVar("Q", bound=BaseModel)
 MAX_ID = MAX_BIGINT

@@ -11,8 +11,8 @@ from pydantic_core import PydanticCustomError
 
 import agencies
 from agencies.base import facts_json_schema, validate_intake_facts
-from dispatch.bounds import MAX_BIGINT, check_window
-from dispatch.normalise import clean_text, normalise_phone
+from dispatch.intake.bounds import MAX_BIGINT, check_window
+from dispatch.intake.normalise import clean_text, normalise_phone
 from routing.text import meaningful
 
 Channel = Literal["phone", "web", "app", "sms", "open311", "eido"]

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import metrics
-from dispatch.answering import answer_call
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import (
@@ -30,12 +29,13 @@ from dispatch.api.schemas import (
     TicketPage,
 )
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.encoding import dumps
 from dispatch.errors import BadRequest
-from dispatch.intake import decide
+from dispatch.intake.answering import answer_call
+from dispatch.intake.decision import decide
 from dispatch.lifecycle import TicketStatus
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates

@@ -3,8 +3,8 @@ itself comes from running ``dispatch bench-escalation``; tests never judge speed
 
 from __future__ import annotations
 
-from dispatch.deadlines.bench import run_benchmark
 from dispatch.deadlines.policy import EscalationPolicy
+from dispatch_tools.bench.escalation import run_benchmark
 
 
 async def test_benchmark_escalates_every_seeded_deadline_once_and_reports_lag(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dispatch.backoff import Backoff
+from dispatch.runtime.backoff import Backoff
 
 
 async def test_waits_double_up_to_the_bound_and_start_again_after_a_success() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from dispatch import intake
 from dispatch.api.schemas import TicketCreate
 from dispatch.errors import ValidationFailed
+from dispatch.intake import decision as intake
 
 
 def _body(**overrides: Any) -> TicketCreate:

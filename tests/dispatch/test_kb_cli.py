@@ -110,7 +110,7 @@ async def test_the_starter_knowledge_base_imports_once(env: dict[str, str], pool
 async def test_the_demo_setup_loads_the_starter_knowledge_base(
     database_url: str, clean: None, pool: asyncpg.Pool
 ) -> None:
-    from dispatch.demo import setup_demo
+    from dispatch.runtime.demo import setup_demo
 
     accounts = await setup_demo(database_url)
     assert {a.role for a in accounts} >= {"call_taker", "supervisor", "admin"}

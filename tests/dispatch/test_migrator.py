@@ -4,9 +4,9 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 
-from dispatch.db import connect
 from dispatch.errors import MigrationError
-from dispatch.migrator import Migration, load_migrations, migrate
+from dispatch.runtime.db import connect
+from dispatch.runtime.migrator import Migration, load_migrations, migrate
 from tests.cli_helpers import DISPATCH, clean_env, run_dispatch
 
 ScratchDb = Callable[[], Awaitable[str]]

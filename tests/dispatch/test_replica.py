@@ -5,9 +5,9 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.server import prepare_database
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from dispatch.permissions import ALL_ROLES, PERMISSIONS
+from dispatch.access.permissions import ALL_ROLES, PERMISSIONS
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from dispatch.errors import ConfigError
-from dispatch.redis_client import parse_target
-from dispatch.settings import load_settings
+from dispatch.runtime.redis_client import parse_target
+from dispatch.runtime.settings import load_settings
 
 
 def test_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_every_setting_is_documented() -> None:
-    from dispatch.settings import Settings
+    from dispatch.runtime.settings import Settings
 
     documented = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [name for name in Settings.model_fields if f"`DISPATCH_{name.upper()}`" not in documented]

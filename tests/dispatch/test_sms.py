@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 
@@ -147,7 +147,7 @@ async def test_landlines_and_answered_calls_without_a_phone_get_no_message(
 async def test_the_purge_forgets_whom_a_message_went_to(
     settings: Settings, clean: None, make_user: UserFactory, pool: asyncpg.Pool
 ) -> None:
-    from dispatch.retention import purge_closed
+    from dispatch.privacy.retention import purge_closed
 
     _, taker = await make_user("call_taker")
     async for http in _service(settings):

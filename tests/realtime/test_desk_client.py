@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch.app_keys import HUB
-from dispatch.desk_client import DeskBoard, DeskConnection
+from dispatch.runtime.app_keys import HUB
+from dispatch_tools.desk_client import DeskBoard, DeskConnection
 from tests.api_helpers import call, ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import UserFactory

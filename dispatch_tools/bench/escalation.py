@@ -21,11 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from dispatch.db import connect, create_pool
 from dispatch.deadlines.policy import EscalationPolicy
 from dispatch.deadlines.watcher import DeadlineWatcher, policy_from
 from dispatch.errors import DispatchError
-from dispatch.settings import Settings
+from dispatch.runtime.db import connect, create_pool
+from dispatch.runtime.settings import Settings
 
 SEED_TICKETS = """
     INSERT INTO tickets (number, tracking_token, channel, address, district, description, category, priority, status)
@@ -158,7 +158,7 @@ async def run_benchmark(
 @contextlib.asynccontextmanager
 async def scratch_database(server_dsn: str) -> Any:
     """A fresh database on the server of ``server_dsn``, migrated, dropped on the way out."""
-    from dispatch.server import prepare_database
+    from dispatch.runtime.server import prepare_database
 
     name = f"dispatch_bench_{secrets.token_hex(4)}"
     admin = await connect(server_dsn)

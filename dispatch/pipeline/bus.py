@@ -15,7 +15,7 @@ from typing import Any
 import redis.exceptions
 
 from dispatch.encoding import dumps
-from dispatch.redis_client import RedisClient
+from dispatch.runtime.redis_client import RedisClient
 from dispatch.store.feed import FeedEvent
 
 ALL_STREAM = "dispatch:{events}:all"

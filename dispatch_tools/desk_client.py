@@ -22,7 +22,7 @@ import aiohttp
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from dispatch.backoff import Backoff
+from dispatch.runtime.backoff import Backoff
 
 OPEN_STATES = ("dispatched", "acknowledged", "in_progress")
 PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, "P4": 3}

@@ -405,7 +405,7 @@ def cpu_breakdown(before: MachineSample, after: MachineSample, tickets: int) -> 
 
 
 async def _bench_accounts(dsn: str) -> tuple[str, dict[str, str]]:
-    from dispatch.db import connect
+    from dispatch.runtime.db import connect
     from dispatch.store.users import add_user, rotate_token
 
     conn = await connect(dsn)
@@ -424,7 +424,7 @@ async def _bench_accounts(dsn: str) -> tuple[str, dict[str, str]]:
 
 
 async def _bench_supervisor(dsn: str) -> str:
-    from dispatch.db import connect
+    from dispatch.runtime.db import connect
     from dispatch.store.users import add_user, rotate_token
 
     conn = await connect(dsn)
@@ -485,9 +485,9 @@ def run_bench(
     duration: float | None = None,
 ) -> int:
     """Run the benchmark against ``url``, or against a server it starts with the configured settings."""
-    from dispatch.runtime import resolved_services
-    from dispatch.server import prepare_database
-    from dispatch.settings import load_settings
+    from dispatch.runtime.server import prepare_database
+    from dispatch.runtime.services import resolved_services
+    from dispatch.runtime.settings import load_settings
 
     if url:
         if not call_taker_token or not desk_tokens:
@@ -631,8 +631,8 @@ async def _count_replayed(url: str, token: str, expected: int) -> float:
 async def resume_bench(dsn: str, redis_url: str, url: str, supervisor: str, events: int) -> dict[str, Any]:
     """Seed ``events`` events, let the relay publish them, then time a resume from Redis and,
     after a flush, from PostgreSQL."""
-    from dispatch import redis_client
-    from dispatch.db import connect
+    from dispatch.runtime import redis_client
+    from dispatch.runtime.db import connect
 
     tickets = events // 3
     conn = await connect(dsn)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
-from dispatch.hub import Hub
-from dispatch.redis_client import RedisClient
-from dispatch.relay import Relay
-from dispatch.settings import Settings
+from dispatch.pipeline.hub import Hub
+from dispatch.pipeline.relay import Relay
+from dispatch.runtime.redis_client import RedisClient
+from dispatch.runtime.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", asyncpg.Pool)

@@ -13,22 +13,22 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from dispatch.access.ratelimit import limiter_context
 from dispatch.api import setup_routes
 from dispatch.api.errors import error_middleware
 from dispatch.api.middleware import request_context_middleware
 from dispatch.api.public import feedback_grace_context
-from dispatch.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
 from dispatch.classifier import classifier_context
-from dispatch.db import create_pool
 from dispatch.deadlines.watcher import deadline_watcher_context
 from dispatch.delivery.service import delivery_context
-from dispatch.hub import Hub
-from dispatch.ratelimit import limiter_context
-from dispatch.redis_client import close, connect
-from dispatch.relay import Relay
-from dispatch.settings import Settings
-from dispatch.sms import sms_context
-from dispatch.tasks import stop_task
+from dispatch.delivery.sms import sms_context
+from dispatch.pipeline.hub import Hub
+from dispatch.pipeline.relay import Relay
+from dispatch.runtime.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
+from dispatch.runtime.db import create_pool
+from dispatch.runtime.redis_client import close, connect
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.app")
 

@@ -11,10 +11,10 @@ import time
 
 from aiohttp import web
 
-from dispatch.app_keys import DB
+from dispatch.access.permissions import roles_for
+from dispatch.access.sessions import check_browser_request, has_session_cookie, session_principal
 from dispatch.errors import Forbidden, Unauthorized
-from dispatch.permissions import roles_for
-from dispatch.sessions import check_browser_request, has_session_cookie, session_principal
+from dispatch.runtime.app_keys import DB
 from dispatch.store.users import Principal, find_by_token
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

@@ -6,7 +6,7 @@ one process builds (tests build several). Values that belong to an app (relay ba
 websocket clients) are refreshed by scrape hooks when ``GET /metrics`` is read
 (``add_scrape_hook``); code elsewhere may also set the gauges directly:
 
-    from dispatch import metrics
+    from dispatch.runtime import metrics
     metrics.WEBSOCKET_CLIENTS.inc() / .dec()       # the websocket hub
     metrics.BUS_LAG.labels(consumer="hub").set(s)  # a stream consumer, seconds behind
     metrics.RELAY_BACKLOG.set(n)                   # the relay, outbox rows not yet published

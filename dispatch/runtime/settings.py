@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dispatch.errors import ConfigError
-from dispatch.redis_client import CLUSTER_SCHEME, SENTINEL_SCHEME, SERVER_SCHEMES, is_multi_node, parse_target
+from dispatch.runtime.redis_client import CLUSTER_SCHEME, SENTINEL_SCHEME, SERVER_SCHEMES, is_multi_node, parse_target
 
 
 def _check_url(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass
 
 import agencies
-from dispatch.db import connect
-from dispatch.settings import Settings
+from dispatch.runtime.db import connect
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import add_user, rotate_token
 
 

@@ -10,7 +10,7 @@ import asyncpg
 
 import routing
 from dispatch.api.schemas import TicketCreate
-from dispatch.intake import classification_dict, propose
+from dispatch.intake.decision import classification_dict, propose
 from dispatch.store.answers import Answer, create_answered_ticket
 from dispatch.store.tickets import CreatedTicket
 from dispatch.store.users import Principal

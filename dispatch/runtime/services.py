@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from dispatch.embedded import EmbeddedServers
-from dispatch.settings import Settings
+from dispatch.runtime.embedded import EmbeddedServers
+from dispatch.runtime.settings import Settings
 
 
 @contextlib.contextmanager

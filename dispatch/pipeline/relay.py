@@ -19,9 +19,9 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 
-from dispatch import bus
-from dispatch.backoff import Backoff
-from dispatch.redis_client import UNAVAILABLE, RedisClient
+from dispatch.pipeline import bus
+from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import EVENT_COLUMNS, build_feed
 
 log = structlog.get_logger("dispatch.relay")
@@ -123,7 +123,7 @@ class Relay:
 
     async def run(self) -> None:
         """Campaign for leadership for ever; publish while leading (see dispatch.leader)."""
-        from dispatch.leader import LeaderLock
+        from dispatch.pipeline.leader import LeaderLock
 
         lock = LeaderLock(self.dsn, RELAY_LOCK_KEY, name="relay", retry_interval=0.5, check_interval=1.0)
         await lock.run(self._lead)

@@ -27,9 +27,9 @@ from limits.aio.storage import RedisClusterStorage, RedisSentinelStorage, RedisS
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from dispatch.app_keys import SETTINGS
 from dispatch.errors import RateLimited
-from dispatch.redis_client import is_multi_node, parse_target
+from dispatch.runtime.app_keys import SETTINGS
+from dispatch.runtime.redis_client import is_multi_node, parse_target
 
 log = structlog.get_logger("dispatch.ratelimit")
 

@@ -35,8 +35,8 @@ from typing import Any
 import asyncpg
 import structlog
 
-from dispatch.db import connect
-from dispatch.tasks import stop_task
+from dispatch.runtime.db import connect
+from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.leader")
 

@@ -14,13 +14,13 @@ import time
 import structlog
 from aiohttp import web
 
-from dispatch.app import create_app
 from dispatch.classifier import current_model
-from dispatch.db import connect
 from dispatch.errors import ConfigError
-from dispatch.migrator import migrate
-from dispatch.runtime import resolved_services
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.db import connect
+from dispatch.runtime.migrator import migrate
+from dispatch.runtime.services import resolved_services
+from dispatch.runtime.settings import Settings
 from dispatch.store.reference import sync_reference_data
 
 log = structlog.get_logger("dispatch.server")
@@ -44,7 +44,7 @@ def serve(settings: Settings, *, demo: bool = False, workers: int = 1, reuse_por
         assert resolved.database_url
         asyncio.run(prepare_database(resolved.database_url))
         if demo:
-            from dispatch.demo import print_demo_setup, setup_demo
+            from dispatch.runtime.demo import print_demo_setup, setup_demo
 
             accounts = asyncio.run(setup_demo(resolved.database_url))
             print_demo_setup(accounts, resolved)

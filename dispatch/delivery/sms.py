@@ -28,11 +28,11 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from dispatch.app_keys import DB, SETTINGS
-from dispatch.backoff import Backoff
-from dispatch.privacy import mask_phone
-from dispatch.settings import Settings
-from dispatch.tasks import stop_task
+from dispatch.privacy.personal_data import mask_phone
+from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.sms")
 

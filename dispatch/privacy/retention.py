@@ -14,10 +14,10 @@ from typing import Final
 import asyncpg
 
 import agencies
-from dispatch.bus import ALL_STREAM, agency_stream
 from dispatch.delivery.streams import dead_stream
-from dispatch.privacy import scrub_event_data, scrub_text
-from dispatch.redis_client import RedisClient
+from dispatch.pipeline.bus import ALL_STREAM, agency_stream
+from dispatch.privacy.personal_data import scrub_event_data, scrub_text
+from dispatch.runtime.redis_client import RedisClient
 
 PURGE_BATCH: Final = 500
 

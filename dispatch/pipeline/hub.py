@@ -18,10 +18,10 @@ import asyncpg
 import structlog
 from aiohttp import WSCloseCode, web
 
-from dispatch import bus
-from dispatch.backoff import Backoff
 from dispatch.encoding import dumps
-from dispatch.redis_client import UNAVAILABLE, RedisClient
+from dispatch.pipeline import bus
+from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import events_after
 from dispatch.store.queue import QUEUE_EVENT_TYPES
 from dispatch.store.users import Principal

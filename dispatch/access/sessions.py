@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import Forbidden
+from dispatch.runtime.app_keys import DB, SETTINGS
 from dispatch.store.sessions import find_session_user
 from dispatch.store.users import Principal
 

@@ -1,6 +1,6 @@
 """Build ``routing/data/corpus.jsonl``, the training corpus, from hand-written fragments.
 
-Run ``python -m routing.data.build_corpus`` (deterministic: same fragments, same output).
+Run ``python -m dispatch_tools.corpus.build`` (deterministic: same fragments, same output).
 
 Every category has its own list of hand-written incident descriptions (``fragments_*.py``),
 each a different way a caller might put it; this script wraps each one in the ways people
@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import routing.data
 from agencies import CATEGORIES, DISTRICTS, PRIORITIES
-from routing.data import fragments_emergency as fe
-from routing.data import fragments_health as fh
-from routing.data import fragments_police as fp
-from routing.data import fragments_transport as ft
-from routing.data import fragments_urban as fu
+from dispatch_tools.corpus import fragments_emergency as fe
+from dispatch_tools.corpus import fragments_health as fh
+from dispatch_tools.corpus import fragments_police as fp
+from dispatch_tools.corpus import fragments_transport as ft
+from dispatch_tools.corpus import fragments_urban as fu
 
-OUT: Final = Path(__file__).parent / "corpus.jsonl"
+OUT: Final = Path(routing.data.__file__).parent / "corpus.jsonl"
 PER_CATEGORY: Final = 180
 SEED: Final = 110
 
