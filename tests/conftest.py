@@ -173,7 +173,7 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         redis_url=redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         port=0,
-        sms=False,  # tests of text messages run their own notifier (tests/dispatch/test_sms.py)
+        sms=False,  # tests of text messages run their own notifier (tests/dispatch/delivery/test_sms.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -1,5 +1,5 @@
 """Who is calling: bearer tokens (header, or ``?token=`` for websockets), or a console
-session cookie in a browser (``dispatch/sessions.py``), and role checks.
+session cookie in a browser (``dispatch/access/sessions.py``), and role checks.
 
 Use ``await authenticate(request, ROLE, ...)`` at the top of a handler; it returns the
 :class:`Principal` or raises 401/403.
@@ -59,7 +59,7 @@ def bearer_token(request: web.Request, *, allow_query: bool = False) -> str | No
 
 
 async def _console_session(request: web.Request) -> Principal:
-    """The user of the browser's console session cookie (dispatch/sessions.py); without a
+    """The user of the browser's console session cookie (dispatch/access/sessions.py); without a
     token or a cookie, 401. A cookie-authenticated request must also pass the CSRF rule."""
     if not has_session_cookie(request):
         raise Unauthorized(
@@ -79,7 +79,7 @@ async def _console_session(request: web.Request) -> Principal:
 
 async def authenticate(request: web.Request, operation: str | None = None, *, allow_query: bool = False) -> Principal:
     """The caller, who must hold a live token and a role allowed to perform ``operation``
-    (see ``dispatch.permissions``); any live token when no operation is named."""
+    (see ``dispatch.access.permissions``); any live token when no operation is named."""
     principal: Principal | None = request.get(PRINCIPAL_KEY)
     if principal is None:
         token = bearer_token(request, allow_query=allow_query)

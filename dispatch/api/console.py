@@ -6,7 +6,7 @@
   knowledge base, for supervisors and admins); ``/status`` for citizens.
 - ``POST /console/session`` exchanges a user name and password, or an API token, for a session
   cookie (a form or JSON); ``DELETE /console/session`` signs out. Wrong passwords are
-  rate-limited per user name and per address. See dispatch/sessions.py and docs/consoles.md.
+  rate-limited per user name and per address. See dispatch/access/sessions.py and docs/consoles.md.
 
 Pages carry a strict Content-Security-Policy: scripts and styles only from this service, no
 inline script, connections only back to this service (fetch and websockets).

@@ -1,6 +1,6 @@
 """JSON in and out: one encoder (orjson) and one way to read a request body (JSON or a form).
 
-A body is held to ``dispatch/bounds.py`` before any model or encoder runs on it: at most
+A body is held to ``dispatch/intake/bounds.py`` before any model or encoder runs on it: at most
 ``max_body_bytes``, nesting at most ``MAX_JSON_DEPTH``, integers within ``bigint``, strings
 without the characters no stored text may carry. A body that cannot be read at all (a
 ``Content-Encoding`` that does not decode, a form in an unknown charset) is a 400.

@@ -127,7 +127,7 @@ async def create_ticket(request: web.Request) -> web.Response:
 async def _answer(
     request: web.Request, principal: Principal, body: TicketCreate, key: str | None, request_hash: bytes
 ) -> web.Response:
-    """The create of a consultation answered at first contact (dispatch/answering.py)."""
+    """The create of a consultation answered at first contact (dispatch/intake/answering.py)."""
     async with request.app[DB].acquire() as conn:
         outcome = await answer_call(conn, principal, body, idempotency_key=key, request_hash=request_hash)
         ticket = outcome.ticket or await store.get_ticket(conn, outcome.id, principal, detail=False)

@@ -206,7 +206,7 @@ class LeaderLock:
             if not conn.is_closed():
                 await conn.close(timeout=self.check_timeout)
         else:
-            # The pool gives connections back as they are (dispatch.db): undo this session's
+            # The pool gives connections back as they are (dispatch.runtime.db): undo this session's
             # settings and lock here, or close the connection if that fails or is interrupted.
             try:
                 if not broken:

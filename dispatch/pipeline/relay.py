@@ -122,7 +122,7 @@ class Relay:
         self.wake.set()
 
     async def run(self) -> None:
-        """Campaign for leadership for ever; publish while leading (see dispatch.leader)."""
+        """Campaign for leadership for ever; publish while leading (see dispatch.pipeline.leader)."""
         from dispatch.pipeline.leader import LeaderLock
 
         lock = LeaderLock(self.dsn, RELAY_LOCK_KEY, name="relay", retry_interval=0.5, check_interval=1.0)

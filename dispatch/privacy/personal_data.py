@@ -2,7 +2,7 @@
 
 Callers' phone numbers and names are shown in full to call-takers, supervisors, admins and
 the lead agency's desks; assisting agencies, the live feed and logs get masked forms;
-``dispatch purge`` (dispatch/retention.py) removes them after the retention period.
+``dispatch purge`` (dispatch/privacy/retention.py) removes them after the retention period.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ The URL says which (docs/configuration.md):
   the primary the Sentinels name for ``service``, followed through fail-overs. The credentials
   before ``@`` are the primary's; ``sentinel_password`` is the Sentinels' own, when they ask.
 
-The service's keys are laid out for a Cluster (dispatch/bus.py, dispatch/delivery/streams.py):
+The service's keys are laid out for a Cluster (dispatch/pipeline/bus.py, dispatch/delivery/streams.py):
 a command or MULTI that names several keys only ever names keys of one hash tag.
 """
 

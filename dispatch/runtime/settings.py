@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         description="the contact line of the Open311 discovery document",
     )
 
-    # Text messages to callers (dispatch/sms.py): number, short code and status link.
+    # Text messages to callers (dispatch/delivery/sms.py): number, short code and status link.
     sms: bool = Field(default=True, description="run this process's SMS notifier")
     sms_url: str | None = Field(
         default=None, description="the SMS gateway: POST JSON {id, to, text, ticket}; unset: log and table only"

@@ -19,7 +19,7 @@ from dispatch.runtime.app import create_app
 from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
-from tests.dispatch.open311_schema import open311_schema
+from tests.dispatch.api.open311_schema import open311_schema
 from tests.log_tap import unhandled
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -108,6 +108,6 @@ def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_every_setting_is_documented() -> None:
     from dispatch.runtime.settings import Settings
 
-    documented = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [name for name in Settings.model_fields if f"`DISPATCH_{name.upper()}`" not in documented]
     assert not missing, f"add to docs/configuration.md: {missing}"
