@@ -31,16 +31,16 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch import redis_client
-from dispatch.app import create_app
-from dispatch.auth import forget_cached_tokens
+from dispatch.access.auth import forget_cached_tokens
 from dispatch.classifier import IN_SERVICE
-from dispatch.db import connect, create_pool
-from dispatch.embedded import EmbeddedPostgres, EmbeddedValkey
-from dispatch.logconfig import configure_logging
-from dispatch.redis_client import RedisClient, is_multi_node, parse_target
-from dispatch.server import prepare_database
-from dispatch.settings import Settings
+from dispatch.runtime import redis_client
+from dispatch.runtime.app import create_app
+from dispatch.runtime.db import connect, create_pool
+from dispatch.runtime.embedded import EmbeddedPostgres, EmbeddedValkey
+from dispatch.runtime.logconfig import configure_logging
+from dispatch.runtime.redis_client import RedisClient, is_multi_node, parse_target
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings
 from dispatch.store.desks import forget_directory
 from dispatch.store.gazetteer import forget_gazetteer
 from dispatch.store.reference import sync_reference_data
@@ -191,7 +191,7 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         redis_url=redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         port=0,
-        sms=False,  # tests of text messages run their own notifier (tests/dispatch/test_sms.py)
+        sms=False,  # tests of text messages run their own notifier (tests/dispatch/delivery/test_sms.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

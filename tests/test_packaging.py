@@ -39,7 +39,7 @@ def test_training_libraries_are_an_optional_extra_and_unused_ones_are_gone() -> 
 
 def test_the_service_loads_and_classifies_without_the_training_extra() -> None:
     result = _python(
-        "import routing, dispatch.app, dispatch.cli\n"
+        "import routing, dispatch.runtime.app, dispatch.cli\n"
         "from dispatch.classifier import current_model\n"
         "decision = routing.classify('路灯不亮了，晚上很黑', model=current_model())\n"
         "print(decision.agency)\n"

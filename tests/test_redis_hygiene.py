@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dispatch import redis_client
+from dispatch.runtime import redis_client
 from tests.conftest import empty_test_redis, other_redis_db
 
 
