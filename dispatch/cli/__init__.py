@@ -23,7 +23,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(sub)
+    for command in _leaves(parser):
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,  # so that a command's own default leaves the top-level one alone
+            help="also log what happens (embedded servers, migrations) on stderr",
+        )
     return parser
+
+
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every (sub-)command parser under it."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += _leaves(child)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.log_format)
+        # A command prints what it did, not log lines (``embedded.postgres.ready`` before every
+        # answer); its log appears with --verbose, or when DISPATCH_LOG_LEVEL asks for it. A
+        # server's log is its output.
+        logs = (
+            getattr(args, "logs", False) or getattr(args, "verbose", False) or "log_level" in settings.model_fields_set
+        )
+        configure_logging(settings.log_level if logs else "warning", settings.log_format)
         code: int = args.func(args, settings)
         return code
     except DispatchError as exc:

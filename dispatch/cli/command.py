@@ -12,6 +12,46 @@ from dispatch.runtime.settings import Settings
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
+# Argument types: a bad value is refused by the parser, before any server starts.
+
+
+def positive_int(value: str) -> int:
+    """A whole number of 1 or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def agency_code(value: str) -> str:
+    """One of the agencies' codes (``agencies.AGENCIES``)."""
+    import agencies
+
+    if value not in agencies.AGENCIES:
+        raise argparse.ArgumentTypeError(f"unknown agency {value!r}; one of {', '.join(agencies.AGENCIES)}")
+    return value
+
+
+def category_code(value: str) -> str:
+    """One of the categories' codes (``agencies.CATEGORIES``), e.g. police.violence."""
+    import agencies
+
+    if value not in agencies.CATEGORIES:
+        raise argparse.ArgumentTypeError(f"unknown category {value!r}, e.g. {next(iter(agencies.CATEGORIES))}")
+    return value
+
+
+def district_name(value: str) -> str:
+    """A district, by code or Chinese name, as given."""
+    import agencies
+
+    if agencies.find_district(value) is None:
+        raise argparse.ArgumentTypeError(f"unknown district {value!r}, e.g. yicheng or 驿城区")
+    return value
+
 
 def with_database(settings: Settings, job: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
     """Run ``job(conn)`` on a migrated database (embedded if none is configured)."""

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from dispatch.cli.command import Subcommands, with_database
+from dispatch.cli.command import Subcommands, agency_code, with_database
 from dispatch.runtime.settings import Settings
 
 
@@ -33,9 +33,6 @@ def cmd_desks_set(args: argparse.Namespace, settings: Settings) -> int:
             print(f"dispatch: unknown district {name!r}", file=sys.stderr)
             return 2
         districts.append(district.code)
-    if args.agency not in agencies.AGENCIES:
-        print(f"dispatch: unknown agency {args.agency!r}", file=sys.stderr)
-        return 2
 
     async def job(conn: Any) -> int:
         desk = await put_desk(
@@ -52,12 +49,12 @@ def register(sub: Subcommands) -> None:
     desks = sub.add_parser("desks", help="desks and the districts they serve")
     desks_sub = desks.add_subparsers(dest="desks_command", required=True, metavar="ACTION")
     desks_list = desks_sub.add_parser("list", help="print the desks")
-    desks_list.add_argument("--agency")
+    desks_list.add_argument("--agency", type=agency_code, help="only this agency's desks, e.g. police")
     desks_list.set_defaults(func=cmd_desks_list)
     desks_set = desks_sub.add_parser("set", help="create or change a desk (its districts are replaced)")
     desks_set.add_argument("code", help="e.g. police.yicheng")
-    desks_set.add_argument("--agency", required=True)
-    desks_set.add_argument("--name", required=True)
+    desks_set.add_argument("--agency", required=True, type=agency_code, help="the desk's agency, e.g. police")
+    desks_set.add_argument("--name", required=True, help="the desk's name as people see it, e.g. 驿城分局指挥室")
     desks_set.add_argument("--districts", help="comma-separated codes or names, e.g. 西平县,suiping")
     desks_set.add_argument("--city-level", action="store_true", help="the agency's fallback desk")
     desks_set.set_defaults(func=cmd_desks_set)

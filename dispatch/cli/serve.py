@@ -7,7 +7,7 @@ import asyncio
 import os
 from typing import Any
 
-from dispatch.cli.command import Subcommands
+from dispatch.cli.command import Subcommands, positive_int
 from dispatch.runtime.settings import Settings, load_settings
 
 
@@ -62,10 +62,16 @@ def register(sub: Subcommands) -> None:
     serve = sub.add_parser("serve", help="run the service: migrations, HTTP, websockets, background jobs")
     serve.add_argument("--host", help="listen address (default DISPATCH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="listen port (default DISPATCH_PORT or 8110)")
-    serve.add_argument("--demo", action="store_true", help="create demo users and print their tokens")
-    serve.add_argument("--workers", type=int, help="server processes sharing the port (default: the number of cores)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="create demo users (every role, a partner key included) and print their tokens",
+    )
+    serve.add_argument(
+        "--workers", type=positive_int, help="server processes sharing the port (default: the number of cores)"
+    )
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=cmd_serve, logs=True)  # a server's log is part of its output
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(func=cmd_migrate)

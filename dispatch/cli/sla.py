@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from dispatch.cli.command import Subcommands, with_database
+from dispatch.cli.command import Subcommands, agency_code, category_code, positive_int, with_database
 from dispatch.runtime.settings import Settings
 
 
@@ -50,11 +50,13 @@ def register(sub: Subcommands) -> None:
     sla = sub.add_parser("sla", help="service levels: acknowledge and resolve deadlines")
     sla_sub = sla.add_subparsers(dest="sla_command", required=True, metavar="ACTION")
     sla_set = sla_sub.add_parser("set", help="set the deadlines of a priority, optionally per category and agency")
-    sla_set.add_argument("--priority", required=True, choices=("P1", "P2", "P3", "P4"))
-    sla_set.add_argument("--ack", type=int, required=True, help="seconds to acknowledge (签收)")
-    sla_set.add_argument("--resolve", type=int, required=True, help="seconds to resolve (办结)")
-    sla_set.add_argument("--category", help="refine for one category, e.g. police.violence")
-    sla_set.add_argument("--agency", help="refine for one agency, e.g. police")
+    sla_set.add_argument(
+        "--priority", required=True, choices=("P1", "P2", "P3", "P4"), help="the priority whose deadlines these are"
+    )
+    sla_set.add_argument("--ack", type=positive_int, required=True, help="seconds to acknowledge (签收)")
+    sla_set.add_argument("--resolve", type=positive_int, required=True, help="seconds to resolve (办结)")
+    sla_set.add_argument("--category", type=category_code, help="refine for one category, e.g. police.violence")
+    sla_set.add_argument("--agency", type=agency_code, help="refine for one agency, e.g. police")
     sla_set.set_defaults(func=cmd_sla_set)
     sla_list = sla_sub.add_parser("list", help="print every service level")
     sla_list.set_defaults(func=cmd_sla_list)

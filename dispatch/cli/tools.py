@@ -8,7 +8,7 @@ import asyncio
 import math
 import os
 
-from dispatch.cli.command import Subcommands
+from dispatch.cli.command import Subcommands, positive_int
 from dispatch.runtime.settings import Settings
 
 
@@ -25,16 +25,6 @@ def cmd_bench_escalation(args: argparse.Namespace, settings: Settings) -> int:
     with resolved_services(settings, redis=False) as resolved:
         assert resolved.database_url
         return asyncio.run(bench_main(resolved, assignments=args.assignments, spread=args.spread, lead_in=args.lead_in))
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
 
 
 def _positive_float(value: str) -> float:
@@ -77,7 +67,7 @@ def register(sub: Subcommands) -> None:
     desk.set_defaults(func=cmd_desk)
 
     bench = sub.add_parser("bench-escalation", help="escalation lag with many open assignments (scratch database)")
-    bench.add_argument("--assignments", type=int, default=100_000, help="open assignments (default 100000)")
+    bench.add_argument("--assignments", type=positive_int, default=100_000, help="open assignments (default 100000)")
     bench.add_argument("--spread", type=float, default=30.0, help="deadlines spread over this many seconds")
     bench.add_argument("--lead-in", type=float, help="seconds from seeding to the first deadline (default: by size)")
     bench.set_defaults(func=cmd_bench_escalation)
@@ -87,25 +77,23 @@ def register(sub: Subcommands) -> None:
     load.add_argument("--call-taker-token", help="with --url: a call-taker token")
     load.add_argument("--desk-token", action="append", metavar="AGENCY=TOKEN", help="with --url: desk tokens")
     amount = load.add_mutually_exclusive_group()
-    amount.add_argument("--tickets", type=_positive_int, default=2000, help="how many tickets to create (default 2000)")
+    amount.add_argument("--tickets", type=positive_int, default=2000, help="how many tickets to create (default 2000)")
     amount.add_argument(
         "--duration", type=_positive_float, metavar="SECONDS", help="instead: create tickets for this many seconds"
     )
-    load.add_argument("--concurrency", type=_positive_int, default=32, help="create requests in flight")
+    load.add_argument("--concurrency", type=positive_int, default=32, help="create requests in flight")
     load.add_argument("--rate", type=_positive_float, help="offered rate in tickets/s instead of as fast as possible")
     load.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    load.add_argument(
-        "--server-workers", type=_positive_int, help="workers of the server bench starts (default: cores)"
-    )
+    load.add_argument("--server-workers", type=positive_int, help="workers of the server bench starts (default: cores)")
     load.add_argument(
         "--clients",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="instead: hold N websockets and time one event reaching all",
     )
     load.add_argument(
         "--resume",
-        type=_positive_int,
+        type=positive_int,
         metavar="EVENTS",
         help="instead: time a desk resuming after EVENTS missed events",
     )

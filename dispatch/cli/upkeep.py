@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from dispatch.cli.command import Subcommands, with_database, with_database_and_redis
+from dispatch.cli.command import Subcommands, positive_int, with_database, with_database_and_redis
 from dispatch.runtime.settings import Settings
 
 
@@ -57,7 +57,9 @@ def cmd_close_resolved(args: argparse.Namespace, settings: Settings) -> int:
 def register(sub: Subcommands) -> None:
     """Add the sub-commands of this module to ``sub``."""
     purge = sub.add_parser("purge", help="anonymise callers of tickets closed longer ago than the retention period")
-    purge.add_argument("--older-than", type=int, required=True, metavar="DAYS", help="retention period in days")
+    purge.add_argument(
+        "--older-than", type=positive_int, required=True, metavar="DAYS", help="retention period in days"
+    )
     purge.set_defaults(func=cmd_purge)
 
     close = sub.add_parser(

@@ -7,9 +7,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dispatch.cli.command import Subcommands, with_database
+from dispatch.cli.command import Subcommands, agency_code, district_name, positive_int, with_database
 from dispatch.errors import DispatchError
 from dispatch.runtime.settings import Settings
+from dispatch.store.users import ROLES
 
 
 def _read_password(name: str) -> str:
@@ -28,10 +29,18 @@ def _read_password(name: str) -> str:
     return password
 
 
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise argparse.ArgumentTypeError(f"unknown role {value!r}; choose one of {', '.join(ROLES)}")
+    return value
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.access.passwords import hash_password
     from dispatch.store.users import add_user, set_password
 
+    if args.role == "desk" and not args.agency:
+        raise DispatchError("a desk user needs --agency (the agency whose desk they work at)")
     expires_at = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
     encoded = hash_password(_read_password(args.name)) if args.password else None
 
@@ -91,12 +100,14 @@ def register(sub: Subcommands) -> None:
     user = sub.add_parser("user", help="manage users and their API tokens")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="create a user; prints its API token alone on the last line")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, help="call_taker, desk, supervisor, admin or partner")
-    add.add_argument("--agency", help="agency code (required for desk users)")
-    add.add_argument("--district", help="district code or name, e.g. yicheng or 驿城区")
+    add.add_argument("name", help="the user's name, 1 to 100 characters, e.g. zhang.wei")
+    add.add_argument(
+        "--role", required=True, type=_role, help=f"{', '.join(ROLES)}: what the user may do (docs/api.md)"
+    )
+    add.add_argument("--agency", type=agency_code, help="agency code (required for desk users)")
+    add.add_argument("--district", type=district_name, help="district code or name, e.g. yicheng or 驿城区")
     add.add_argument("--desk", help="desk code this user works at, e.g. police.city")
-    add.add_argument("--expires-days", type=int, help="the token stops working after this many days")
+    add.add_argument("--expires-days", type=positive_int, help="the token stops working after this many days")
     add.add_argument(
         "--password",
         action="store_true",
@@ -104,8 +115,8 @@ def register(sub: Subcommands) -> None:
     )
     add.set_defaults(func=cmd_user_add)
     passwd = user_sub.add_parser("passwd", help="set or reset a user's console password (ends their sessions)")
-    passwd.add_argument("name")
+    passwd.add_argument("name", help="the user's name")
     passwd.set_defaults(func=cmd_user_passwd)
     revoke = user_sub.add_parser("revoke", help="revoke a user's token")
-    revoke.add_argument("name")
+    revoke.add_argument("name", help="the user's name")
     revoke.set_defaults(func=cmd_user_revoke)

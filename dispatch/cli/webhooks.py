@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from dispatch.cli.command import Subcommands, with_database, with_database_and_redis
+from dispatch.cli.command import Subcommands, agency_code, positive_int, with_database, with_database_and_redis
 from dispatch.runtime.settings import Settings
 
 
@@ -115,27 +115,27 @@ def register(sub: Subcommands) -> None:
     webhook_add = webhook_sub.add_parser(
         "add", help="register a webhook; prints its signing secret alone on the last line"
     )
-    webhook_add.add_argument("--agency", required=True, help="agency code, e.g. health")
+    webhook_add.add_argument("--agency", required=True, type=agency_code, help="agency code, e.g. health")
     webhook_add.add_argument("--url", required=True, help="where to POST, http:// or https://")
     webhook_add.add_argument("--desk", help="only that desk's assignments, e.g. health.city")
     webhook_add.set_defaults(func=cmd_webhook_add)
     webhook_list = webhook_sub.add_parser("list", help="every webhook with its delivery counts and last error")
-    webhook_list.add_argument("--agency", help="only this agency's")
+    webhook_list.add_argument("--agency", type=agency_code, help="only this agency's")
     webhook_list.set_defaults(func=cmd_webhook_list)
     webhook_remove = webhook_sub.add_parser("remove", help="stop delivering to a webhook")
-    webhook_remove.add_argument("id", type=int)
+    webhook_remove.add_argument("id", type=positive_int, help="the webhook's id, as `dispatch webhook list` prints it")
     webhook_remove.set_defaults(func=cmd_webhook_remove)
 
     deliveries = sub.add_parser("deliveries", help="webhook deliveries that failed past the retry bound")
     deliveries_sub = deliveries.add_subparsers(dest="deliveries_command", required=True, metavar="ACTION")
     deliveries_list = deliveries_sub.add_parser("list", help="dead letters, oldest first")
-    deliveries_list.add_argument("--agency", help="only this agency's")
-    deliveries_list.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
+    deliveries_list.add_argument("--agency", type=agency_code, help="only this agency's")
+    deliveries_list.add_argument("--limit", type=positive_int, default=1000, help="at most this many (default 1000)")
     deliveries_list.set_defaults(func=cmd_deliveries_list)
     deliveries_replay = deliveries_sub.add_parser(
         "replay", help="send dead letters once more; exit 1 if one still fails"
     )
     deliveries_replay.add_argument("ids", nargs="*", metavar="ID", help="dead letters, e.g. health:1731400000000-0")
     deliveries_replay.add_argument("--all", action="store_true", help="every dead letter (of --agency, if given)")
-    deliveries_replay.add_argument("--agency", help="with --all: only this agency's")
+    deliveries_replay.add_argument("--agency", type=agency_code, help="with --all: only this agency's")
     deliveries_replay.set_defaults(func=cmd_deliveries_replay)
