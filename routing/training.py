@@ -28,8 +28,15 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+try:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+except ModuleNotFoundError as missing:  # training is an optional extra; the service never trains
+    _MESSAGE = "retraining needs scikit-learn and scipy, which are not installed: pip install -e '.[train]'"
+    if __name__ == "__main__":
+        raise SystemExit(f"python -m routing.training: {_MESSAGE}") from None
+    raise ModuleNotFoundError(_MESSAGE, name=missing.name) from missing
 
 from agencies import AGENCIES, CATEGORIES, PRIORITIES
 from routing.classifier import ASSIST_ABOVE, assist_evidence, classify, shown_indicators

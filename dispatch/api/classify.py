@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import ClassifyOut, ClassifyRequest
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import Unavailable
-from dispatch.intake import classification_dict, propose
+from dispatch.intake.decision import classification_dict, propose
+from dispatch.runtime.app_keys import DB
 from dispatch.store.duplicates import find_duplicates
 from dispatch.store.gazetteer import gazetteer_in_service
 

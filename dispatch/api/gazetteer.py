@@ -11,12 +11,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import Strict, Text
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import ValidationFailed
+from dispatch.runtime.app_keys import DB
 from dispatch.store import gazetteer as store
 
 

@@ -13,15 +13,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id
 from dispatch.api.responses import json_response, read_model, validation_details
 from dispatch.api.schemas import Location, TicketCreate, TicketOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, SETTINGS
-from dispatch.auth import authenticate
 from dispatch.errors import Conflict, NotFound, ValidationFailed
-from dispatch.intake import decide
+from dispatch.intake.decision import decide
 from dispatch.interop import cap, eido
+from dispatch.runtime.app_keys import DB, SETTINGS
 from dispatch.store import eido as eido_store
 from dispatch.store.events import NewEvent
 from dispatch.store.tickets import Decision, create_ticket, get_ticket

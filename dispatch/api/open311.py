@@ -23,19 +23,19 @@ from multidict import MultiDictProxy
 from pydantic import ValidationError as PydanticValidationError
 
 import agencies
+from dispatch.access.permissions import roles_for
+from dispatch.access.ratelimit import LIMITER, key_id, limit_address, rule
 from dispatch.api.errors import Handler, data_exception
 from dispatch.api.responses import read_form
 from dispatch.api.schemas import Location, TicketCreate
-from dispatch.app_keys import DB, SETTINGS
-from dispatch.bounds import EARLIEST, LATEST, in_window
 from dispatch.errors import ApiError, BadRequest, Forbidden, NotFound
-from dispatch.intake import decide
+from dispatch.intake.bounds import EARLIEST, LATEST, in_window
+from dispatch.intake.decision import decide
+from dispatch.intake.normalise import clean_text, normalise_phone
 from dispatch.interop.public_text import CHINA, agency_names, local_iso, redact, status_text
-from dispatch.normalise import clean_text, normalise_phone
 from dispatch.open311 import render, services
 from dispatch.open311.render import Format
-from dispatch.permissions import roles_for
-from dispatch.ratelimit import LIMITER, key_id, limit_address, rule
+from dispatch.runtime.app_keys import DB, SETTINGS
 from dispatch.store.public import OPEN311_CLOSED_STATUSES, Open311Query, open311_number_by_token, open311_requests
 from dispatch.store.tickets import create_ticket
 from dispatch.store.users import Principal, find_by_token

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import QueuePage, RerouteRequest, TicketOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import Conflict
-from dispatch.intake import redecide
+from dispatch.intake.decision import redecide
+from dispatch.runtime.app_keys import DB
 from dispatch.store import queue as store
 from dispatch.store.tickets import get_ticket
 

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import metrics
-from dispatch.answering import answer_call
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import (
@@ -30,12 +29,13 @@ from dispatch.api.schemas import (
     TicketPage,
 )
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.encoding import dumps
 from dispatch.errors import BadRequest
-from dispatch.intake import decide
+from dispatch.intake.answering import answer_call
+from dispatch.intake.decision import decide
 from dispatch.lifecycle import TicketStatus
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB
 from dispatch.store import tickets as store
 from dispatch.store.assignments import add_assignment
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
@@ -127,7 +127,7 @@ async def create_ticket(request: web.Request) -> web.Response:
 async def _answer(
     request: web.Request, principal: Principal, body: TicketCreate, key: str | None, request_hash: bytes
 ) -> web.Response:
-    """The create of a consultation answered at first contact (dispatch/answering.py)."""
+    """The create of a consultation answered at first contact (dispatch/intake/answering.py)."""
     async with request.app[DB].acquire() as conn:
         outcome = await answer_call(conn, principal, body, idempotency_key=key, request_hash=request_hash)
         ticket = outcome.ticket or await store.get_ticket(conn, outcome.id, principal, detail=False)

@@ -18,13 +18,13 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from dispatch import metrics
-from dispatch.app_keys import DB, SETTINGS
 from dispatch.deadlines.policy import EscalationPolicy
 from dispatch.deadlines.store import DeadlineStore, Sent
-from dispatch.leader import LeaderLock
-from dispatch.settings import Settings
-from dispatch.tasks import stop_task
+from dispatch.pipeline.leader import LeaderLock
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.deadlines")
 

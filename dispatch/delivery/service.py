@@ -14,13 +14,13 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from dispatch.app_keys import DB, REDIS, SETTINGS
 from dispatch.delivery.sender import USER_AGENT
 from dispatch.delivery.worker import WebhookWorker
-from dispatch.redis_client import RedisClient
-from dispatch.settings import Settings
+from dispatch.runtime.app_keys import DB, REDIS, SETTINGS
+from dispatch.runtime.redis_client import RedisClient
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import stop_task
 from dispatch.store.webhooks import Webhook, active_webhooks
-from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.delivery")
 

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 
 from dispatch.encoding import dumps
-from dispatch.privacy import mask_caller
+from dispatch.privacy.personal_data import mask_caller
 from dispatch.store.tickets import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, _ticket_dict
 
 

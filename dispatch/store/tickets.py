@@ -14,8 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from dispatch.bounds import parse_id
 from dispatch.errors import BadRequest, Conflict, NotFound
+from dispatch.intake.bounds import parse_id
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES, derive_ticket_status
 from dispatch.store.desks import choose_desks
 from dispatch.store.duplicates import Candidate, CandidateSearch

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from agencies import AGENCIES, CATEGORIES, PRIORITIES
+from dispatch_tools.corpus.build import build
 from routing import ModelFormatError, classify, load_model
-from routing.data.build_corpus import build
 from routing.training import (
     CORPUS_PATH,
     HELDOUT_PATH,

@@ -1,0 +1,1 @@
+"""Benchmarks: ``throughput`` (``dispatch bench``) and ``escalation`` (``dispatch bench-escalation``)."""
