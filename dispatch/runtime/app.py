@@ -6,9 +6,7 @@ context, created in order and torn down in reverse.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
@@ -28,7 +26,7 @@ from dispatch.runtime.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
 from dispatch.runtime.db import create_pool
 from dispatch.runtime.redis_client import close, connect
 from dispatch.runtime.settings import Settings
-from dispatch.runtime.tasks import stop_task
+from dispatch.runtime.tasks import owned_task
 
 log = structlog.get_logger("dispatch.app")
 
@@ -61,17 +59,9 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await close(client)
 
 
-async def _owned_task(coro: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.get_running_loop().create_task(coro, name=name)
-    try:
-        yield task
-    finally:
-        await stop_task(task)
-
-
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[HUB] = Hub(app[REDIS], app[DB])
-    async for _ in _owned_task(app[HUB].run(), "hub"):
+    async with owned_task(app[HUB].run(), "hub"):
         yield
 
 
@@ -79,7 +69,7 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.database_url
     app[RELAY] = Relay(app[DB], app[REDIS], settings.database_url)
-    async for _ in _owned_task(app[RELAY].run(), "relay"):
+    async with owned_task(app[RELAY].run(), "relay"):
         yield
 
 
