@@ -21,7 +21,7 @@ from dispatch.errors import Conflict, NotFound, ValidationFailed
 from dispatch.intake.filing import file_ticket
 from dispatch.intake.new_ticket import NewTicket
 from dispatch.interop import cap, eido
-from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
 from dispatch.store import eido as eido_store
 from dispatch.store.events import NewEvent
 from dispatch.store.tickets import get_ticket
@@ -244,7 +244,13 @@ async def import_eido(request: web.Request) -> web.Response:
             if incident.category is None:
                 extra.append(("ticket.queued", _queue_reason(incident)))
             extra.extend(_note_event(n) for n in incident.notes)
-            filed = await file_ticket(conn, principal, _new_ticket(incident, location, extra))
+            filed = await file_ticket(
+                conn,
+                principal,
+                _new_ticket(incident, location, extra),
+                gazetteer=await request.app[GAZETTEER].get(conn),
+                desks=await request.app[DESKS].get(conn),
+            )
             ticket_id, duplicates = filed.id, filed.duplicates
             if incident.tracking_id:
                 await eido_store.record_incident(

@@ -28,15 +28,15 @@ from dispatch.access.ratelimit import LIMITER, key_id, limit_address, rule
 from dispatch.api.errors import Handler, data_exception
 from dispatch.api.responses import read_form
 from dispatch.api.schemas import Location
+from dispatch.bounds import EARLIEST, LATEST, in_window
 from dispatch.errors import ApiError, BadRequest, Forbidden, NotFound
-from dispatch.intake.bounds import EARLIEST, LATEST, in_window
 from dispatch.intake.filing import file_ticket
 from dispatch.intake.new_ticket import NewTicket
-from dispatch.intake.normalise import clean_text, normalise_phone
 from dispatch.interop.public_text import CHINA, agency_names, local_iso, redact, status_text
+from dispatch.normalise import clean_text, normalise_phone
 from dispatch.open311 import render, services
 from dispatch.open311.render import Format
-from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
 from dispatch.store.public import OPEN311_CLOSED_STATUSES, Open311Query, open311_number_by_token, open311_requests
 from dispatch.store.users import Principal, find_by_token
 
@@ -273,7 +273,13 @@ async def post_request(request: web.Request) -> web.Response:
         request_hash=hashlib.sha256(orjson.dumps(fingerprint)).digest(),
     )
     async with request.config_dict[DB].acquire() as conn:
-        filed = await file_ticket(conn, principal, new)
+        filed = await file_ticket(
+            conn,
+            principal,
+            new,
+            gazetteer=await request.config_dict[GAZETTEER].get(conn),
+            desks=await request.config_dict[DESKS].get(conn),
+        )
         ticket_id, created = filed.id, filed.created
         row = await conn.fetchrow(
             """

@@ -33,7 +33,7 @@ from dispatch.errors import BadRequest
 from dispatch.intake.filing import file_ticket
 from dispatch.intake.new_ticket import NewTicket
 from dispatch.lifecycle import TicketStatus
-from dispatch.runtime.app_keys import DB
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER
 from dispatch.store import tickets as store
 from dispatch.store.answers import Answer
 from dispatch.store.assignments import add_assignment
@@ -82,7 +82,13 @@ async def create_ticket(request: web.Request) -> web.Response:
         request_hash=hashlib.sha256(dumps(body.model_dump(mode="json"))).digest(),
     )
     async with request.app[DB].acquire() as conn:
-        filed = await file_ticket(conn, principal, new)
+        filed = await file_ticket(
+            conn,
+            principal,
+            new,
+            gazetteer=await request.app[GAZETTEER].get(conn),
+            desks=await request.app[DESKS].get(conn),
+        )
     ticket = filed.ticket
     if ticket["category"] and body.answer is None:
         ticket["duplicates"] = filed.duplicates

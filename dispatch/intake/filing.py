@@ -8,6 +8,7 @@ may duplicate. Views turn a ``NewTicket`` out of their own format and ``Filed`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -20,10 +21,9 @@ from dispatch.intake.decision import Decision, decide
 from dispatch.intake.new_ticket import NewTicket
 from dispatch.runtime import metrics
 from dispatch.store.answers import resolve_answer
-from dispatch.store.desks import desk_directory
+from dispatch.store.desks import choose_desks
 from dispatch.store.duplicates import CandidateSearch, find_duplicates
 from dispatch.store.events import NewEvent, append_events
-from dispatch.store.gazetteer import gazetteer_in_service
 from dispatch.store.new_tickets import AssignmentRecord, Status, TicketRecord, insert_ticket
 from dispatch.store.queue import queued_event
 from dispatch.store.tickets import get_ticket
@@ -49,10 +49,17 @@ class Filed:
         return ticket_id
 
 
-async def file_ticket(conn: asyncpg.Connection, principal: Principal, new: NewTicket) -> Filed:
-    """Decide, choose desks, write and check for duplicates: 201-worthy ``created=True``, or
-    the first ticket of a replayed idempotency key (``created=False``)."""
-    decision = decide(new, await gazetteer_in_service(conn))
+async def file_ticket(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    new: NewTicket,
+    *,
+    gazetteer: routing.Gazetteer,
+    desks: Sequence[routing.DeskInfo],
+) -> Filed:
+    """Decide (with ``gazetteer``), choose desks (from ``desks``), write and check for
+    duplicates: ``created=True``, or the first ticket of a replayed idempotency key."""
+    decision = decide(new, gazetteer)
     events = list(new.events)
     if new.answer is not None:
         answered = await resolve_answer(conn, new.answer)
@@ -73,7 +80,7 @@ async def file_ticket(conn: asyncpg.Connection, principal: Principal, new: NewTi
         conn,
         principal,
         record,
-        await _assignments(conn, decision),
+        _assignments(decision, desks),
         created_data=_created_data(new, decision, category),
         events=events,
         idempotency_key=new.idempotency_key,
@@ -120,17 +127,14 @@ async def _visible(conn: asyncpg.Connection, principal: Principal, ticket_id: in
     return row is not None and may_see_ticket(principal, row["agencies"], row["created_by"])
 
 
-async def _assignments(conn: asyncpg.Connection, decision: Decision) -> list[AssignmentRecord]:
+def _assignments(decision: Decision, desks: Sequence[routing.DeskInfo]) -> list[AssignmentRecord]:
     """Lead first, each at the desk ``routing.choose_desk`` picks (the district's, else the
     agency's city-level desk)."""
-    if not decision.agencies:
-        return []
-    directory = await desk_directory(conn)
-    records = []
-    for i, agency in enumerate(decision.agencies):
-        desk = routing.choose_desk(agency, decision.district, directory)
-        records.append(AssignmentRecord(agency, "lead" if i == 0 else "assist", int(desk.id) if desk else None))
-    return records
+    desk_ids = choose_desks(desks, decision.agencies, decision.district)
+    return [
+        AssignmentRecord(agency, "lead" if i == 0 else "assist", desk_id)
+        for i, (agency, desk_id) in enumerate(zip(decision.agencies, desk_ids, strict=True))
+    ]
 
 
 def _record(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 
+from dispatch.access.auth import TOKEN_CACHE_LIMIT, TOKEN_CACHE_S
 from dispatch.access.ratelimit import limiter_context
 from dispatch.api import setup_routes
 from dispatch.api.errors import error_middleware
@@ -22,11 +23,14 @@ from dispatch.delivery.service import delivery_context
 from dispatch.delivery.sms import sms_context
 from dispatch.pipeline.hub import Hub
 from dispatch.pipeline.relay import Relay
-from dispatch.runtime.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, HUB, REDIS, RELAY, REPLICA, SETTINGS, TOKENS
 from dispatch.runtime.db import create_pool
+from dispatch.runtime.kept import Kept, KeptByKey
 from dispatch.runtime.redis_client import close, connect
 from dispatch.runtime.settings import Settings
 from dispatch.runtime.tasks import owned_task
+from dispatch.store.desks import DIRECTORY_TTL_S, load_directory
+from dispatch.store.gazetteer import GAZETTEER_TTL_S, load_gazetteer
 
 log = structlog.get_logger("dispatch.app")
 
@@ -86,6 +90,9 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = KeptByKey(TOKEN_CACHE_S, TOKEN_CACHE_LIMIT)
+    app[DESKS] = Kept(load_directory, DIRECTORY_TTL_S)
+    app[GAZETTEER] = Kept(load_gazetteer, GAZETTEER_TTL_S)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_replica)
     app.cleanup_ctx.append(_redis)
@@ -100,3 +107,11 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(_close_websockets)
     setup_routes(app)
     return app
+
+
+def forget_kept(app: web.Application) -> None:
+    """Drop what ``app`` keeps for a few seconds (tokens, desks, gazetteer): after tables were
+    emptied under it, as tests do between requests."""
+    app[TOKENS].forget()
+    app[DESKS].forget()
+    app[GAZETTEER].forget()

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from dispatch.lifecycle import derive_ticket_status
-from dispatch.store.desks import choose_desks
+from dispatch.store.desks import choose_desks, load_directory
 from dispatch.store.ticket_shape import ASSIGNMENT_COLUMNS
 
 
@@ -49,7 +49,7 @@ async def insert_assignments(
 ) -> list[dict[str, Any]]:
     """Open assignments with deadlines from the most specific service level and the desk
     ``routing.choose_desk`` picks (the district's, else the agency's city-level desk)."""
-    desk_ids = await choose_desks(conn, agencies, district)
+    desk_ids = choose_desks(await load_directory(conn), agencies, district)  # rare: read afresh
     rows = await conn.fetch(INSERT_ASSIGNMENTS, ticket_id, list(agencies), list(roles), priority, category, desk_ids)
     return [dict(row) for row in rows]
 

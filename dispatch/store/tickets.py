@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 
 from dispatch.access.visibility import CENTRE_ONLY_EVENTS, sees_centre_events, ticket_clause
+from dispatch.bounds import parse_id
 from dispatch.errors import BadRequest, Conflict, NotFound
-from dispatch.intake.bounds import parse_id
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES
 from dispatch.store.assignment_rows import ticket_agencies
 from dispatch.store.events import NewEvent, append_events
