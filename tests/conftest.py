@@ -31,18 +31,15 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch.access.auth import forget_cached_tokens
 from dispatch.classifier import IN_SERVICE
 from dispatch.runtime import redis_client
-from dispatch.runtime.app import create_app
+from dispatch.runtime.app import create_app, forget_kept
 from dispatch.runtime.db import connect, create_pool
 from dispatch.runtime.embedded import EmbeddedPostgres, EmbeddedValkey
 from dispatch.runtime.logconfig import configure_logging
 from dispatch.runtime.redis_client import RedisClient, is_multi_node, parse_target
 from dispatch.runtime.server import prepare_database
 from dispatch.runtime.settings import Settings
-from dispatch.store.desks import forget_directory
-from dispatch.store.gazetteer import forget_gazetteer
 from dispatch.store.reference import sync_reference_data
 from dispatch.store.users import Principal, add_user
 from tests.log_tap import LOG_TAP
@@ -230,9 +227,6 @@ async def reset_state(pool: asyncpg.Pool, redis: RedisClient) -> None:
     await redis_client.flush(redis)  # on a Cluster: every primary
     # The process's model in service follows the (now empty) table at once, not in 5 s.
     IN_SERVICE.model, IN_SERVICE.model_id = None, None
-    forget_cached_tokens()
-    forget_directory()
-    forget_gazetteer()
 
 
 @pytest.fixture
@@ -253,6 +247,7 @@ async def server(settings: Settings) -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def http(server: TestServer, clean: None) -> AsyncIterator[aiohttp.ClientSession]:
     """A real HTTP client pointed at the service, on a clean state."""
+    forget_kept(server.app)  # the shared server kept tokens, desks and places of the tables emptied
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
         yield session
 

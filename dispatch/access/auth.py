@@ -7,44 +7,35 @@ Use ``await authenticate(request, ROLE, ...)`` at the top of a handler; it retur
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from dispatch.access.permissions import roles_for
 from dispatch.access.sessions import check_browser_request, has_session_cookie, session_principal
 from dispatch.errors import Forbidden, Unauthorized
-from dispatch.runtime.app_keys import DB
+from dispatch.runtime.app_keys import DB, TOKENS
 from dispatch.store.users import Principal, find_by_token
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 
 # Tokens looked up in the last few seconds, so that a busy desk or call-taker does not cost a
 # query per request. A revoked or expired token stops working within TOKEN_CACHE_S.
+# The cache is app-owned (app_keys.TOKENS).
 TOKEN_CACHE_S = 5.0
-_TOKEN_CACHE: dict[str, tuple[float, Principal]] = {}
-_TOKEN_CACHE_LIMIT = 10_000
+TOKEN_CACHE_LIMIT = 10_000
 
 
 async def principal_for_token(request: web.Request, token: str) -> Principal | None:
     """The live user holding ``token`` (from a short cache, else from the database)."""
-    now = time.monotonic()
-    cached = _TOKEN_CACHE.get(token)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    kept = request.app[TOKENS]
+    cached = kept.get(token)
+    if cached is not None:
+        return cached
     principal = await find_by_token(request.app[DB], token)
     if principal is None:
-        _TOKEN_CACHE.pop(token, None)
+        kept.drop(token)
         return None
-    if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
-        _TOKEN_CACHE.clear()
-    _TOKEN_CACHE[token] = (now + TOKEN_CACHE_S, principal)
+    kept.put(token, principal)
     return principal
-
-
-def forget_cached_tokens() -> None:
-    """Drop every cached lookup (tests, and after revoking in this process)."""
-    _TOKEN_CACHE.clear()
 
 
 def bearer_token(request: web.Request, *, allow_query: bool = False) -> str | None:

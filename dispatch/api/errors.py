@@ -4,7 +4,7 @@ Body: ``{"error": {"code", "message", "details"}}``. A dependency that is down a
 503 with ``Retry-After``; anything unexpected is logged with its traceback and answers
 500 (a bug by definition). A value PostgreSQL refuses as data (SQLSTATE class 22: out of
 range, a character it cannot hold) is the client's, so it answers 400; that it got past
-the checks of ``dispatch/intake/bounds.py`` is a bug all the same, logged as ``bug.data_exception``.
+the checks of ``dispatch/bounds.py`` is a bug all the same, logged as ``bug.data_exception``.
 """
 
 from __future__ import annotations

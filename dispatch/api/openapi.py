@@ -14,7 +14,7 @@ from dispatch.access.permissions import roles_for
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import ErrorOut
 from dispatch.api.spec import OperationSpec, spec_of
-from dispatch.intake.bounds import MAX_BIGINT
+from dispatch.bounds import MAX_BIGINT
 
 DOCUMENT_KEY = web.AppKey("openapi_document", dict)
 

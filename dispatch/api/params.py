@@ -1,7 +1,7 @@
 """Reading path and query parameters with the same errors as bodies (422 with the field).
 
 Every view reads its path ids and query strings here, so that the limits of
-``dispatch/intake/bounds.py`` hold for all of them: an id is a positive ``bigint`` or the thing is
+``dispatch/bounds.py`` hold for all of them: an id is a positive ``bigint`` or the thing is
 not found, a query value carries no character a stored text may not, and a query model's
 dates lie in the service's window (``schemas.Moment``).
 """
@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from dispatch.api.responses import validation_details
+from dispatch.bounds import MAX_BIGINT, parse_id
 from dispatch.errors import NotFound, ValidationFailed
-from dispatch.intake.bounds import MAX_BIGINT, parse_id
-from dispatch.intake.normalise import strip_unsafe
+from dispatch.normalise import strip_unsafe
 
 Q = TypeVar("Q", bound=BaseModel)
 MAX_ID = MAX_BIGINT

@@ -33,7 +33,7 @@ from dispatch.interop.public_text import (
     status_text,
 )
 from dispatch.runtime.app_keys import DB, SETTINGS
-from dispatch.runtime.tasks import stop_task
+from dispatch.runtime.tasks import owned_task
 from dispatch.store.feedback import close_resolved, record_feedback
 from dispatch.store.public import citizen_view, find_for_citizen, short_code_of
 
@@ -208,12 +208,9 @@ async def feedback_grace_context(app: web.Application) -> AsyncIterator[None]:
     if settings.feedback_grace_check_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(
-        _close_periodically(app, settings.feedback_grace_check_seconds, timedelta(days=settings.feedback_grace_days)),
-        name="feedback-grace",
-    )
-    yield
-    await stop_task(task)
+    grace = timedelta(days=settings.feedback_grace_days)
+    async with owned_task(_close_periodically(app, settings.feedback_grace_check_seconds, grace), "feedback-grace"):
+        yield
 
 
 def setup(app: web.Application) -> None:

@@ -1,6 +1,6 @@
 """JSON in and out: one encoder (orjson) and one way to read a request body (JSON or a form).
 
-A body is held to ``dispatch/intake/bounds.py`` before any model or encoder runs on it: at most
+A body is held to ``dispatch/bounds.py`` before any model or encoder runs on it: at most
 ``max_body_bytes``, nesting at most ``MAX_JSON_DEPTH``, integers within ``bigint``, strings
 without the characters no stored text may carry. A body that cannot be read at all (a
 ``Content-Encoding`` that does not decode, a form in an unknown charset) is a 400.
@@ -18,10 +18,10 @@ from multidict import MultiDict, MultiDictProxy
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from dispatch.bounds import OutOfBounds, bound_json
 from dispatch.encoding import dumps
 from dispatch.errors import BadRequest, PayloadTooLarge, ValidationFailed
-from dispatch.intake.bounds import OutOfBounds, bound_json
-from dispatch.intake.normalise import strip_unsafe
+from dispatch.normalise import strip_unsafe
 from dispatch.runtime.app_keys import SETTINGS
 
 M = TypeVar("M", bound=BaseModel)

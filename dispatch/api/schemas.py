@@ -11,8 +11,8 @@ from pydantic_core import PydanticCustomError
 
 import agencies
 from agencies.base import facts_json_schema, validate_intake_facts
-from dispatch.intake.bounds import MAX_BIGINT, check_window
-from dispatch.intake.normalise import clean_text, normalise_phone
+from dispatch.bounds import MAX_BIGINT, check_window
+from dispatch.normalise import clean_text, normalise_phone
 from routing.text import meaningful
 
 Channel = Literal["phone", "web", "app", "sms", "open311", "eido"]
@@ -77,7 +77,7 @@ AgencyCode = Annotated[
     str, Field(max_length=32, json_schema_extra={"enum": list(agencies.AGENCIES)}), AfterValidator(_agency)
 ]
 DistrictCode = Annotated[str, Field(max_length=32), AfterValidator(_district)]
-# A moment the service deals in (dispatch/intake/bounds.py: 1970 to 2200), so that no date reaches
+# A moment the service deals in (dispatch/bounds.py: 1970 to 2200), so that no date reaches
 # PostgreSQL or date arithmetic at the edges of the calendar.
 Moment = Annotated[datetime, AfterValidator(check_window)]
 # A row id: a positive PostgreSQL bigint.

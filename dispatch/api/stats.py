@@ -20,8 +20,8 @@ from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
+from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
-from dispatch.intake.bounds import EARLIEST, LATEST, check_window
 from dispatch.runtime.app_keys import REPLICA, SETTINGS
 from dispatch.store import stats as store
 from dispatch.store.users import Principal

@@ -51,12 +51,12 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 async def _load_stored_model(dsn: str) -> routing.Gazetteer:
     from dispatch.classifier import IN_SERVICE
     from dispatch.runtime.db import connect
-    from dispatch.store.gazetteer import gazetteer_in_service
+    from dispatch.store.gazetteer import load_gazetteer
 
     conn = await connect(dsn)
     try:
         await IN_SERVICE.refresh(conn)
-        return await gazetteer_in_service(conn)
+        return await load_gazetteer(conn)
     finally:
         await conn.close()
 

@@ -31,8 +31,9 @@ from aiohttp import web
 from dispatch.privacy.personal_data import mask_phone
 from dispatch.runtime.app_keys import DB, SETTINGS
 from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.db import DATABASE_DOWN
 from dispatch.runtime.settings import Settings
-from dispatch.runtime.tasks import stop_task
+from dispatch.runtime.tasks import owned_task
 
 log = structlog.get_logger("dispatch.sms")
 
@@ -96,7 +97,7 @@ class Notifier:
                         self.wake.clear()
                         sent = await self.send_due()
                         backoff.succeeded()
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    except DATABASE_DOWN as exc:
                         log.warning("sms.database_unavailable", error=repr(exc), retry_in=backoff.delay)
                         listener = None
                         await backoff.wait()
@@ -177,6 +178,5 @@ async def sms_context(app: web.Application) -> AsyncIterator[None]:
     assert settings.database_url
     notifier = Notifier(app[DB], settings, settings.database_url)
     app[NOTIFIER] = notifier
-    task = asyncio.get_running_loop().create_task(notifier.run(), name="sms-notifier")
-    yield
-    await stop_task(task)
+    async with owned_task(notifier.run(), "sms-notifier"):
+        yield

@@ -1,2 +1,2 @@
-"""What comes in and how it is filed: callers' input normalised and bounded, the routing
-decision (the router proposes, the call-taker's choices win), answered consultations."""
+"""How a ticket is filed: ``new_ticket`` (what a channel hands over), ``decision`` (the router
+proposes, the choices given win), ``filing`` (the one way every channel files a ticket)."""

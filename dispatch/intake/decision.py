@@ -1,22 +1,49 @@
-"""From a call-taker's request to a routing decision: the router proposes, the call-taker's
-explicit choices win, and what was overridden is recorded to learn from."""
+"""From a new ticket to a routing decision: the router proposes, the explicit choices win, and
+what was overridden is recorded to learn from. One path for every channel, for re-routing a
+queued ticket and for consultations answered at first contact."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 import agencies as agencies_module
 import routing
-from dispatch.api.schemas import TicketCreate
 from dispatch.classifier import current_model
 from dispatch.errors import ValidationFailed
-from dispatch.store.tickets import Decision
+from dispatch.intake.new_ticket import NewTicket
 
 log = structlog.get_logger("dispatch.intake")
+
+# A consultation answered on the phone needs no action from anyone: the lowest priority.
+CONSULTATION_PRIORITY = "P4"
+# A ticket filed to the queue with neither a priority nor a category to take one from.
+QUEUE_PRIORITY = "P3"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a new ticket becomes: routed facts, whether proposed by routing or given."""
+
+    category: str | None
+    priority: str
+    agencies: Sequence[str]  # lead first; none: the 待分派 queue (or an answered consultation)
+    district: str | None
+    classification: dict[str, Any] | None
+    # Where the gazetteer placed the ticket when the request gave no coordinates.
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """A queued ticket's own category and priority, when it is decided again."""
+
+    category: str | None
+    priority: str
 
 
 def propose(
@@ -45,91 +72,74 @@ def classification_dict(proposal: routing.Classification) -> dict[str, Any]:
     }
 
 
-def decide(
-    body: TicketCreate, gazetteer: routing.Gazetteer | None = None, *, queue_when_unrouted: bool = False
-) -> Decision:
+def decide(new: NewTicket, gazetteer: routing.Gazetteer | None = None, *, before: Before | None = None) -> Decision:
     """The ticket's category, priority, agencies, district and (from the gazetteer, when the
     request has no coordinates) place; 422 if nothing can be decided.
 
-    With ``body.queue`` the ticket is filed without dispatch (no agencies) and waits on the
-    待分派 queue, with the category given (or none). ``queue_when_unrouted`` (channels that
-    cannot ask anyone, such as EIDO hand-overs) files an uncategorised ticket to the queue
-    instead of refusing it when the classifier is unavailable and no category was given.
+    - ``new.answer``: an answered consultation, dispatched to no one; the proposal is kept
+      beside it (to learn which consultations the router took for incidents).
+    - ``new.queue``: filed undispatched to the 待分派 queue, with the category given (or none);
+      the priority given, else the category's default, else the proposal's, else P3.
+    - otherwise: the category given, else (re-routing) the ticket's own, else the proposal's.
+      Priority: given, else (re-routing, same category) the ticket's own, else the proposal's
+      when it proposed this category, else the category's default. Agencies: given, else the
+      category's lead and the proposal's assisting agencies.
     """
-    location = body.location
-    district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
-    proposal = propose(body.description, location.address, district, gazetteer)
-    place = proposal.place if proposal else None
-    unplaced = location.lat is None or location.lon is None
-    if place is not None and location.district is None and unplaced:
-        district = place.district  # more specific than a name found in the address text
-    decision = _decide(body, district, proposal, queue_when_unrouted=queue_when_unrouted)
-    if place is not None and unplaced:
-        decision = dataclasses.replace(decision, lat=place.lat, lon=place.lon)
-    return decision
-
-
-def _decide(
-    body: TicketCreate, district: str | None, proposal: routing.Classification | None, *, queue_when_unrouted: bool
-) -> Decision:
-    if body.queue:
-        return _queued(body.category, body.priority, district, proposal, body)
-    category = body.category or (proposal.category if proposal else None)
-    if category is None:
-        if queue_when_unrouted:
-            return _queued(None, body.priority, district, proposal, body)
-        raise ValidationFailed(
-            "no category given and the classifier is unavailable; choose a category",
-            details=[
-                {
-                    "field": "category",
-                    "message": "required while the classifier is unavailable",
-                    "type": "category_required",
-                }
-            ],
+    district = new.district or routing.locate_district(new.address, None, new.lat, new.lon)
+    proposal = propose(new.description, new.address or None, district, gazetteer)
+    if new.answer is not None:
+        answered = {"proposed": classification_dict(proposal), "overridden": [], "answered": True} if proposal else None
+        return Decision(
+            category=new.category,
+            priority=new.priority or CONSULTATION_PRIORITY,
+            agencies=[],
+            district=district,
+            classification=answered,
         )
-    return route(
-        category=category,
-        priority=body.priority,
-        agencies=body.agencies,
-        district=district,
-        proposal=proposal,
-        given_category=body.category,
-    )
-
-
-def route(
-    *,
-    category: str,
-    priority: str | None,
-    agencies: Sequence[str] | None,
-    district: str | None,
-    proposal: routing.Classification | None,
-    given_category: str | None,
-) -> Decision:
-    """A dispatch decision: the choices given win, the proposal fills in what it agrees on.
-
-    Priority: given, else the proposal's when it proposed this category, else the category's
-    default. Agencies: given, else the category's lead and the proposal's assisting agencies.
-    """
-    if priority:
-        chosen_priority = priority
-    elif proposal and proposal.category == category:
-        chosen_priority = proposal.priority
+    place = proposal.place if proposal else None
+    unplaced = new.lat is None or new.lon is None
+    if place is not None and new.district is None and unplaced:
+        district = place.district  # more specific than a name found in the address text
+    given_priority = new.priority
+    agencies: list[str] = []
+    if new.queue:
+        category = new.category
+        default = agencies_module.CATEGORIES[category].default_priority if category else None
+        priority = new.priority or default or (proposal.priority if proposal else QUEUE_PRIORITY)
     else:
-        chosen_priority = agencies_module.CATEGORIES[category].default_priority
-    if agencies:
-        chosen = list(agencies)
-    else:
-        lead = agencies_module.CATEGORIES[category].agency
-        assisting = [a for a in (proposal.agencies[1:] if proposal else ()) if a != lead]
-        chosen = [lead, *assisting]
+        category = new.category or (before.category if before else None) or (proposal.category if proposal else None)
+        if category is None:
+            raise ValidationFailed(
+                "no category given and the classifier is unavailable; choose a category",
+                details=[
+                    {
+                        "field": "category",
+                        "message": "required while the classifier is unavailable",
+                        "type": "category_required",
+                    }
+                ],
+            )
+        if before is not None and before.category == category:
+            given_priority = new.priority or before.priority  # kept, perhaps set by a call-taker
+        if given_priority:
+            priority = given_priority
+        elif proposal and proposal.category == category:
+            priority = proposal.priority
+        else:
+            priority = agencies_module.CATEGORIES[category].default_priority
+        if new.agencies:
+            agencies = list(new.agencies)
+        else:
+            lead = agencies_module.CATEGORIES[category].agency
+            agencies = [lead, *(a for a in (proposal.agencies[1:] if proposal else ()) if a != lead)]
     return Decision(
         category=category,
-        priority=chosen_priority,
-        agencies=chosen,
+        priority=priority,
+        agencies=agencies,
         district=district,
-        classification=_classification(proposal, given_category, priority, agencies),
+        classification=_classification(proposal, new.category, given_priority, new.agencies),
+        lat=place.lat if place is not None and unplaced else None,
+        lon=place.lon if place is not None and unplaced else None,
     )
 
 
@@ -152,60 +162,3 @@ def _classification(
         if given is not None and given != proposed
     ]
     return {"proposed": classification_dict(proposal), "overridden": overridden}
-
-
-def _queued(
-    category: str | None,
-    priority: str | None,
-    district: str | None,
-    proposal: routing.Classification | None,
-    body: TicketCreate,
-) -> Decision:
-    """A ticket filed to the 待分派 queue: no agencies; the priority given, else the
-    category's default, else the proposal's, else P3 (一般) until someone routes it."""
-    if priority:
-        chosen_priority = priority
-    elif category:
-        chosen_priority = agencies_module.CATEGORIES[category].default_priority
-    else:
-        chosen_priority = proposal.priority if proposal else "P3"
-    return Decision(
-        category=category,
-        priority=chosen_priority,
-        agencies=[],
-        district=district,
-        classification=_classification(proposal, category, priority, body.agencies),
-    )
-
-
-def redecide(
-    ticket: dict[str, Any],
-    *,
-    category: str | None,
-    priority: str | None,
-    agencies: Sequence[str] | None,
-    district: str | None,
-) -> Decision:
-    """Decide again for a ticket on the 待分派 queue (``POST /tickets/{id}/reroute``): what is
-    given wins, then the ticket's own category and district, then the router's proposal."""
-    location = ticket["location"]
-    chosen_district = district or location["district"]
-    if chosen_district is None:
-        chosen_district = routing.locate_district(location["address"], None, location["lat"], location["lon"])
-    proposal = propose(ticket["description"], location["address"], chosen_district)
-    chosen_category = category or ticket["category"] or (proposal.category if proposal else None)
-    if chosen_category is None:
-        raise ValidationFailed(
-            "the ticket has no category and the classifier is unavailable; choose a category",
-            details=[{"field": "category", "message": "required", "type": "category_required"}],
-        )
-    # The same category keeps the ticket's priority (perhaps set by a call-taker) unless a new one is given.
-    keep_priority = ticket["priority"] if chosen_category == ticket["category"] else None
-    return route(
-        category=chosen_category,
-        priority=priority or keep_priority,
-        agencies=agencies,
-        district=chosen_district,
-        proposal=proposal,
-        given_category=category,
-    )

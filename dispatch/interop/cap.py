@@ -16,8 +16,8 @@ from importlib import resources
 from typing import Any
 
 import agencies
-from dispatch.intake.normalise import xml_text
 from dispatch.interop.public_text import local_iso, redact
+from dispatch.normalise import xml_text
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 CONTENT_TYPE = "application/cap+xml"

@@ -25,10 +25,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
 import agencies
-from dispatch.intake.normalise import clean_text, normalise_phone, xml_text
 from dispatch.interop import eido_registry as registry
 from dispatch.interop.public_text import local_iso
 from dispatch.lifecycle import CLOSED_STATES
+from dispatch.normalise import clean_text, normalise_phone, xml_text
 
 EIDO_VERSION = "1.0"
 MAX_NOTES = 500

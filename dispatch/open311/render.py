@@ -14,7 +14,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
-from dispatch.intake.normalise import xml_text
+from dispatch.normalise import xml_text
 
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")

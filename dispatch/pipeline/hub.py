@@ -18,12 +18,13 @@ import asyncpg
 import structlog
 from aiohttp import WSCloseCode, web
 
+from dispatch.access.visibility import EventScope, event_scope, may_see_event
 from dispatch.encoding import dumps
 from dispatch.pipeline import bus
 from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.db import DATABASE_DOWN
 from dispatch.runtime.redis_client import UNAVAILABLE, RedisClient
 from dispatch.store.feed import events_after
-from dispatch.store.queue import QUEUE_EVENT_TYPES
 from dispatch.store.users import Principal
 
 log = structlog.get_logger("dispatch.hub")
@@ -55,37 +56,18 @@ class Subscriber:
     queue_limit: int = QUEUE_LIMIT
     queue: asyncio.Queue[bus.BusEntry] = field(init=False)
     closing: bool = False
+    scope: EventScope = field(init=False)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.queue_limit)
+        self.scope = event_scope(self.principal)
 
     def may_see(self, entry: bus.BusEntry) -> bool:
-        """Supervisors and admins see everything; a desk its agency's events (optionally only
-        its districts'); call-takers and partners the tickets they created, and call-takers
-        also every ticket entering or leaving the 待分派 queue."""
-        role = self.principal.role
-        if role in ("supervisor", "admin"):
-            return True
-        if role == "desk":
-            if self.principal.agency not in entry.agencies:
-                return False
-            return not self.districts or entry.district in self.districts
-        if role == "call_taker" and entry.type in QUEUE_EVENT_TYPES:
-            return True
-        return entry.created_by == self.principal.id
-
-    @property
-    def also_types(self) -> frozenset[str]:
-        """Event types seen on every ticket besides the creator's own (call-takers' queue)."""
-        return QUEUE_EVENT_TYPES if self.principal.role == "call_taker" else frozenset()
-
-    @property
-    def agency_filter(self) -> str | None:
-        return self.principal.agency if self.principal.role == "desk" else None
-
-    @property
-    def creator_filter(self) -> int | None:
-        return self.principal.id if self.principal.role in ("call_taker", "partner") else None
+        """What ``dispatch.access.visibility`` lets this principal see, and a desk that chose
+        districts only theirs."""
+        if not may_see_event(self.scope, event_type=entry.type, agencies=entry.agencies, created_by=entry.created_by):
+            return False
+        return self.principal.role != "desk" or not self.districts or entry.district in self.districts
 
     def offer(self, entry: bus.BusEntry) -> None:
         """Take a live event: buffered while catching up, queued once live."""
@@ -169,7 +151,7 @@ class Hub:
             lost = await self.pool.fetchval(
                 "SELECT count(*) FROM outbox WHERE seq > $1 AND seq < $2", self.last_seq, next_seq
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             log.warning("hub.gap_check_failed", error=repr(exc))
             lost = 1  # cannot tell: resuming is always safe
         if lost:
@@ -200,9 +182,7 @@ class Hub:
                         conn,
                         last,
                         before_seq=first,
-                        agency=subscriber.agency_filter,
-                        created_by=subscriber.creator_filter,
-                        also_types=subscriber.also_types,
+                        scope=subscriber.scope,
                         limit=REPLAY_BATCH,
                     )
                 visible = [e for e in batch if not subscriber.districts or e.district in subscriber.districts]

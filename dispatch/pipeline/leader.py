@@ -35,7 +35,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from dispatch.runtime.db import connect
+from dispatch.runtime.db import DATABASE_DOWN, connect
 from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.leader")
@@ -161,7 +161,7 @@ class LeaderLock:
                     if not job.cancelled():
                         error = job.exception()
                         log.error("leader.work_failed", lock=self.name, error=repr(error), exc_info=error)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DATABASE_DOWN as exc:  # TimeoutError is an OSError
                 log.warning("leader.campaign_failed", lock=self.name, error=repr(exc))
             await asyncio.sleep(self.retry_interval)
 
@@ -211,7 +211,7 @@ class LeaderLock:
             try:
                 if not broken:
                     await conn.reset(timeout=self.check_timeout)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DATABASE_DOWN as exc:  # TimeoutError is an OSError
                 log.warning("leader.reset_failed", lock=self.name, error=repr(exc))
                 conn.terminate()
             except BaseException:
@@ -231,7 +231,7 @@ class LeaderLock:
             try:
                 async with asyncio.timeout(self.check_timeout):
                     held = await conn.fetchval(_HELD, classid, objid)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DATABASE_DOWN as exc:  # TimeoutError is an OSError
                 log.warning("leader.check_failed", lock=self.name, error=repr(exc))
                 held = False
             if not held:

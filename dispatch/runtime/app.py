@@ -6,13 +6,12 @@ context, created in order and torn down in reverse.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
 
+from dispatch.access.auth import TOKEN_CACHE_LIMIT, TOKEN_CACHE_S
 from dispatch.access.ratelimit import limiter_context
 from dispatch.api import setup_routes
 from dispatch.api.console import STATIC_DIR
@@ -25,11 +24,14 @@ from dispatch.delivery.service import delivery_context
 from dispatch.delivery.sms import sms_context
 from dispatch.pipeline.hub import Hub
 from dispatch.pipeline.relay import Relay
-from dispatch.runtime.app_keys import DB, HUB, REDIS, RELAY, REPLICA, SETTINGS
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, HUB, REDIS, RELAY, REPLICA, SETTINGS, TOKENS
 from dispatch.runtime.db import create_pool
+from dispatch.runtime.kept import Kept, KeptByKey
 from dispatch.runtime.redis_client import close, connect
 from dispatch.runtime.settings import Settings
-from dispatch.runtime.tasks import stop_task
+from dispatch.runtime.tasks import owned_task
+from dispatch.store.desks import DIRECTORY_TTL_S, load_directory
+from dispatch.store.gazetteer import GAZETTEER_TTL_S, load_gazetteer
 
 log = structlog.get_logger("dispatch.app")
 FAVICON = STATIC_DIR / "favicon.svg"
@@ -63,17 +65,9 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await close(client)
 
 
-async def _owned_task(coro: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.get_running_loop().create_task(coro, name=name)
-    try:
-        yield task
-    finally:
-        await stop_task(task)
-
-
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[HUB] = Hub(app[REDIS], app[DB])
-    async for _ in _owned_task(app[HUB].run(), "hub"):
+    async with owned_task(app[HUB].run(), "hub"):
         yield
 
 
@@ -81,7 +75,7 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.database_url
     app[RELAY] = Relay(app[DB], app[REDIS], settings.database_url)
-    async for _ in _owned_task(app[RELAY].run(), "relay"):
+    async with owned_task(app[RELAY].run(), "relay"):
         yield
 
 
@@ -111,6 +105,9 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = KeptByKey(TOKEN_CACHE_S, TOKEN_CACHE_LIMIT)
+    app[DESKS] = Kept(load_directory, DIRECTORY_TTL_S)
+    app[GAZETTEER] = Kept(load_gazetteer, GAZETTEER_TTL_S)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_replica)
     app.cleanup_ctx.append(_redis)
@@ -127,3 +124,11 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", _root)
     app.router.add_get("/favicon.ico", _favicon)
     return app
+
+
+def forget_kept(app: web.Application) -> None:
+    """Drop what ``app`` keeps for a few seconds (tokens, desks, gazetteer): after tables were
+    emptied under it, as tests do between requests."""
+    app[TOKENS].forget()
+    app[DESKS].forget()
+    app[GAZETTEER].forget()

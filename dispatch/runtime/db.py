@@ -7,6 +7,10 @@ from typing import Any
 import asyncpg
 import orjson
 
+# "PostgreSQL cannot be reached for now": the loops that wait it out (hub, leader lock, deadline
+# watcher, delivery, SMS) catch these, pause and retry (compare ``redis_client.UNAVAILABLE``).
+DATABASE_DOWN: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 
 def _jsonb_encode(value: Any) -> bytes:
     return b"\x01" + orjson.dumps(value)  # jsonb's binary format: version 1, then the text
@@ -27,7 +31,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 async def _init_pool_connection(conn: asyncpg.Connection) -> None:
     await _init_connection(conn)
-    # Whole rows of these tables come back from INSERT … RETURNING (dispatch/store/tickets.py).
+    # Whole rows of these tables come back from INSERT … RETURNING (dispatch/store/new_tickets.py).
     # asyncpg learns a composite type on first use, with a catalogue query that takes tens of
     # milliseconds; learning them here keeps that off the first requests after a start.
     await conn.prepare("SELECT NULL::tickets, NULL::assignments[]")

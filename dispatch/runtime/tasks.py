@@ -1,4 +1,7 @@
-"""Stopping background tasks for sure.
+"""Background tasks owned by their cleanup context, and stopping them for sure.
+
+``owned_task`` is the one way a cleanup context runs background work: the task starts on the
+way in and is stopped (``stop_task``) on the way out, whatever happens in between.
 
 A library waiting on a socket can swallow one cancellation (seen with redis-py's reader on
 Python 3.11): the task stays "cancelling" and shutdown would wait for ever. ``stop_task``
@@ -9,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import structlog
 
@@ -28,3 +33,13 @@ async def stop_task(task: asyncio.Task[object], *, interval: float = 0.5, limit:
             return
     with contextlib.suppress(asyncio.CancelledError, Exception):
         task.result()
+
+
+@contextlib.asynccontextmanager
+async def owned_task(coro: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``coro`` as a task named ``name`` for the duration of the ``async with``, then stop it."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    try:
+        yield task
+    finally:
+        await stop_task(task)

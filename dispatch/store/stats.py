@@ -29,8 +29,8 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
+from dispatch.bounds import in_window, parse_id
 from dispatch.errors import BadRequest
-from dispatch.intake.bounds import in_window, parse_id
 
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
 CLOSED = "('returned', 'transferred', 'released')"

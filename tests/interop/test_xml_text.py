@@ -12,8 +12,8 @@ import aiohttp
 import asyncpg
 from lxml import etree
 
-from dispatch.intake.normalise import clean_text, xml_text
 from dispatch.interop.cap import schema_text
+from dispatch.normalise import clean_text, xml_text
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 from tests.interop import nena_schema

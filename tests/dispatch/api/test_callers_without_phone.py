@@ -7,7 +7,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from dispatch.intake.normalise import normalise_phone
+from dispatch.normalise import normalise_phone
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 

@@ -7,18 +7,19 @@ from typing import Any
 
 import pytest
 
-from dispatch.api.schemas import TicketCreate
 from dispatch.errors import ValidationFailed
 from dispatch.intake import decision as intake
+from dispatch.intake.new_ticket import NewTicket
 
 
-def _body(**overrides: Any) -> TicketCreate:
+def _body(**overrides: Any) -> NewTicket:
     fields: dict[str, Any] = {
         "description": "说不清是什么事，想找人问问",
-        "caller": {"no_phone_reason": "not_shown"},
-        "location": {"address": "驿城区解放路"},
+        "channel": "phone",
+        "no_phone_reason": "not_shown",
+        "address": "驿城区解放路",
     } | overrides
-    return TicketCreate.model_validate(fields)
+    return NewTicket(**fields)
 
 
 def test_a_call_filed_to_the_queue_has_no_agencies_and_keeps_no_category() -> None:
@@ -33,36 +34,39 @@ def test_a_call_filed_to_the_queue_with_a_category_takes_its_default_priority() 
     assert (decision.category, decision.priority, list(decision.agencies)) == ("urban.street_light", "P4", [])
 
 
-def test_without_a_classifier_a_call_needs_a_category_unless_it_may_wait_on_the_queue(
+def test_without_a_classifier_a_call_needs_a_category_unless_it_is_filed_to_the_queue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(intake, "propose", lambda *args: None)
     with pytest.raises(ValidationFailed) as refused:
         intake.decide(_body())
     assert refused.value.details[0]["type"] == "category_required"
-    queued = intake.decide(_body(), queue_when_unrouted=True)
+    queued = intake.decide(_body(queue=True))
     assert (queued.category, list(queued.agencies), queued.priority) == (None, [], "P3")
 
 
-def _ticket(**overrides: Any) -> dict[str, Any]:
-    return {
-        "description": "小区门口的路灯坏了好几天",
-        "category": "urban.street_light",
-        "priority": "P2",
-        "location": {"address": "西平县柏城街道", "district": "xiping", "lat": None, "lon": None},
-    } | overrides
+def _redecide(
+    category: str | None = "urban.street_light", *, new_category: str | None = None, district: str | None = None
+) -> intake.Decision:
+    """Decide again for a queued ticket filed in 西平县 with ``category`` and priority P2."""
+    ticket = NewTicket(
+        description="小区门口的路灯坏了好几天",
+        channel="phone",
+        address="西平县柏城街道",
+        district=district or "xiping",
+        category=new_category,
+    )
+    return intake.decide(ticket, before=intake.Before(category, "P2"))
 
 
 def test_rerouting_with_the_same_category_keeps_the_tickets_priority_and_district() -> None:
-    decision = intake.redecide(_ticket(), category=None, priority=None, agencies=None, district=None)
+    decision = _redecide()
     assert (decision.category, decision.priority, decision.district) == ("urban.street_light", "P2", "xiping")
     assert decision.agencies[0] == "urban"
 
 
 def test_rerouting_to_another_category_takes_its_lead_and_the_given_district() -> None:
-    decision = intake.redecide(
-        _ticket(), category="transport.road_damage", priority=None, agencies=None, district="kaifaqu"
-    )
+    decision = _redecide(new_category="transport.road_damage", district="kaifaqu")
     assert (decision.agencies[0], decision.district, decision.priority) == ("transport", "kaifaqu", "P3")
 
 
@@ -71,4 +75,4 @@ def test_rerouting_an_uncategorised_ticket_without_a_classifier_needs_a_category
 ) -> None:
     monkeypatch.setattr(intake, "propose", lambda *args: None)
     with pytest.raises(ValidationFailed):
-        intake.redecide(_ticket(category=None), category=None, priority=None, agencies=None, district=None)
+        _redecide(category=None)

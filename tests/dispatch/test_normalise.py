@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.intake.normalise import clean_text
+from dispatch.normalise import clean_text
 
 
 def test_clean_text_removes_characters_xml_cannot_carry() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from dispatch.intake.normalise import strip_unsafe
+from dispatch.normalise import strip_unsafe
 
 MAX_BIGINT: Final = 2**63 - 1  # PostgreSQL bigint (every id column)
 MIN_BIGINT: Final = -(2**63)
