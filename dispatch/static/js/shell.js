@@ -89,7 +89,8 @@ export function announce(text, { urgent = false } = {}) {
 
 window.addEventListener("langchange", () => {
   const toast = document.getElementById("toast");
-  if (toast && !toast.hidden && toast._render) toast.textContent = toast._render();
+  // Also when hidden: what the toast said is still read (screen readers, a look back).
+  if (toast && toast._render) toast.textContent = toast._render();
 });
 
 /** Say what went wrong in the console's language (js/errors.js), never the API's English text;
