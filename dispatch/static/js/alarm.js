@@ -181,7 +181,8 @@ export class Alarm {
     this.soundButton.type = "button";
     this.soundButton.className = "small-button";
     this.soundButton.addEventListener("click", () => this.unlock());
-    this.soundBanner.append("🔇 ", this.soundText, " ", this.soundButton);
+    // No emoji: office PCs often lack a font for them and would show an empty box.
+    this.soundBanner.append("⚠ ", this.soundText, " ", this.soundButton);
 
     this.banner = document.createElement("div");
     this.banner.id = "alarm";

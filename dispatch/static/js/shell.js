@@ -87,6 +87,16 @@ export function announce(text, { urgent = false } = {}) {
   }
 }
 
+/** Take the toast line away now (a new call must not show the last caller's number). */
+export function clearToast() {
+  const toast = document.getElementById("toast");
+  if (!toast) return;
+  clearTimeout(toast._timer);
+  toast.hidden = true;
+  toast.textContent = "";
+  toast._render = null;
+}
+
 window.addEventListener("langchange", () => {
   const toast = document.getElementById("toast");
   // Also when hidden: what the toast said is still read (screen readers, a look back).
