@@ -8,15 +8,22 @@
   cookie (a form or JSON); ``DELETE /console/session`` signs out. Wrong passwords are
   rate-limited per user name and per address. See dispatch/access/sessions.py and docs/consoles.md.
 
+The four console pages share one shell (``static/console-shell.html``: the head, the header
+with the navigation, the announcement regions); each page file holds only its own head lines
+(title, styles, scripts) and its body, split by a marker line (``BODY_MARK``).
+
 Pages carry a strict Content-Security-Policy: scripts and styles only from this service, no
 inline script, connections only back to this service (fetch and websockets).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -45,6 +52,8 @@ log = structlog.get_logger("dispatch.console")
 
 STATIC_DIR: Final = Path(str(resources.files("dispatch").joinpath("static")))
 PAGES: Final = {"intake": "intake.html", "desk": "desk.html", "supervisor": "supervisor.html", "kb": "kb.html"}
+SHELL: Final = "console-shell.html"
+BODY_MARK: Final = "<!-- body: the page itself; the shell (console-shell.html) puts it under the shared header -->\n"
 HOME_BY_ROLE: Final = {
     "call_taker": "/console/intake",
     "desk": "/console/desk",
@@ -163,6 +172,25 @@ def _file(name: str, *, page: bool) -> web.FileResponse:
     return response
 
 
+@lru_cache(maxsize=16)
+def _rendered(name: str, shell_mtime: int, page_mtime: int) -> tuple[bytes, str]:
+    """A console page in its shell, and its ETag (cached until either file changes)."""
+    shell = Template((STATIC_DIR / SHELL).read_text(encoding="utf-8"))
+    head, marker, body = (STATIC_DIR / PAGES[name]).read_text(encoding="utf-8").partition(BODY_MARK)
+    if not marker:
+        raise RuntimeError(f"{PAGES[name]} lacks the line that starts its body: {BODY_MARK.strip()}")
+    html = shell.substitute(head=head, console=name, body=body).encode()
+    return html, '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+
+
+def _console_page(request: web.Request, name: str) -> web.Response:
+    html, etag = _rendered(name, (STATIC_DIR / SHELL).stat().st_mtime_ns, (STATIC_DIR / PAGES[name]).stat().st_mtime_ns)
+    headers = {**SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=html, content_type="text/html", charset="utf-8", headers=headers)
+
+
 def _safe_next(target: str | None) -> str | None:
     """A local path to go to after signing in; anything else (another site) is ignored."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -187,7 +215,7 @@ async def console_page(request: web.Request) -> web.StreamResponse:
     name = request.match_info["page"]
     if await session_principal(request) is None:
         raise web.HTTPSeeOther(f"/console/?next={quote('/console/' + name, safe='/')}")
-    return _file(PAGES[name], page=True)
+    return _console_page(request, name)
 
 
 async def status_page(request: web.Request) -> web.StreamResponse:
@@ -205,9 +233,10 @@ async def console_asset(request: web.Request) -> web.StreamResponse:
         is_file = path.is_file()  # may raise too (a name longer than the file system takes)
     except (ValueError, OSError):
         raise NotFound("no such asset") from None
-    if any(part.startswith(".") for part in Path(relative).parts) or not is_file:
+    # Pages are served on their own routes (the console pages only inside their shell).
+    if any(part.startswith(".") for part in Path(relative).parts) or not is_file or path.suffix == ".html":
         raise NotFound("no such asset")
-    return _file(str(path.relative_to(base)), page=path.suffix == ".html")
+    return _file(str(path.relative_to(base)), page=False)
 
 
 @describe(

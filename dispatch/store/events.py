@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.event_types import EVENT_TYPES
 from dispatch.store.users import Principal
 
 
@@ -23,6 +24,10 @@ class NewEvent:
     ticket_id: int
     assignment_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {self.type!r}: add it to dispatch/event_types.py")
 
 
 def actor_label(principal: Principal | None) -> str:

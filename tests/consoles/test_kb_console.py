@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 from dispatch.access.passwords import hash_password
 from dispatch.knowledge.transfer import load_starter
 from dispatch.store.users import set_password
 from tests.conftest import UserFactory
 from tests.consoles.conftest import PageFactory, keep_screenshot
+
+expect = pytest.importorskip("playwright.async_api").expect
 
 PASSWORD = "night-shift-2026"
 
@@ -63,6 +66,14 @@ async def test_password_sign_in_then_a_consultation_answered_from_the_kb_panel(
     assert await pool.fetchval("SELECT count(*) FROM assignments") == 0
     assert await pool.fetchval("SELECT count(*) FROM tickets") == 1
     assert page.js_errors == []
+
+    # The supervisor's dashboard counts it as 直接办结, with its share of the calls.
+    _, supervisor = await make_user("supervisor")
+    board = await open_page("/console/supervisor", supervisor)
+    await expect(board.locator("[data-kpi=answered] .kpi-value")).to_have_text("1")
+    await expect(board.locator("[data-kpi=answered] .kpi-label")).to_have_text("24 小时直接办结")
+    await expect(board.locator("[data-kpi=answered] .kpi-note")).to_have_text("占来电 100.0%")
+    assert board.js_errors == []
 
 
 async def test_a_supervisor_creates_edits_and_retires_an_entry_on_the_kb_page(

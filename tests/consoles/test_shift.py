@@ -118,6 +118,7 @@ async def _take(page: Any, index: int, c: Call, calls: list[Call]) -> None:
     await page.keyboard.press("Alt+N")  # 新来电: clears whatever the last call left
     assert await page.input_value("#description") == ""
     assert await page.is_hidden("#result")
+    assert await page.is_hidden("#toast")  # no "read this number out" left from the last caller
     await page.fill("#description", c.text)
     if c.phone:
         await page.fill("#phone", c.phone)

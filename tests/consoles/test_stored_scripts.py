@@ -38,7 +38,10 @@ PROBE = (
 
 async def _assert_inert(page: Any, shown: str) -> None:
     """Nothing ran, no dialog opened, and the payload is on screen as text."""
-    await page.wait_for_timeout(300)  # let image errors and loads fire
+    # Let image errors and loads fire: every image settled (a busy machine takes its time),
+    # then a moment for the handlers queued behind them.
+    await page.wait_for_function("() => [...document.images].every((image) => image.complete)")
+    await page.wait_for_timeout(300)
     assert await page.evaluate("() => window.__xss") is None
     assert await page.evaluate("() => window.__dialogs") == []
     assert page.dialogs == []

@@ -22,6 +22,10 @@
 // until a click or key press lets the sound start. Desktop notifications are shown where the
 // user allowed them (Notification API).
 //
+// While a pointer is down the banners keep their place (their change is drawn on release):
+// a banner appearing or going between press and release would move the pressed button away
+// and swallow the click, and the very first press of a page is what lets the sound start.
+//
 // Its styles (css/alarm.css) are linked by the module itself.
 //
 // State on <body>, for people and tests: data-alarm ("ringing" | "quiet"), data-alarm-count,
@@ -49,6 +53,7 @@ define({
 
 const MIN_REPEAT_SECONDS = 1;
 const MAX_SHOWN = 3; // more would push the work itself off the screen
+const MAX_HOLD_MS = 1500; // banners wait for a pressed pointer at most this long
 
 function linkStyles() {
   if (document.querySelector("link[data-alarm-css]")) return;
@@ -74,9 +79,34 @@ export class Alarm {
     this.buildBanners();
     if (controls) this.buildControls(controls);
     this.startAudio();
-    const unlock = () => this.unlock();
-    document.addEventListener("pointerdown", unlock, true);
-    document.addEventListener("keydown", unlock, true);
+    // Banners coming and going push the page up or down. Between a button's press and its
+    // release that would move the button away from the pointer and swallow the click (the
+    // very first press also lets the sound start, and so hides the sound-blocked banner):
+    // while a pointer is down the banners keep their place, and change once it is released.
+    this.pressed = false;
+    this.deferred = false;
+    const release = () => {
+      clearTimeout(this.pressTimer);
+      this.pressed = false;
+      if (this.deferred) this.render();
+    };
+    document.addEventListener(
+      "pointerdown",
+      () => {
+        this.pressed = true;
+        // A release the page never hears of (the pointer left the window) holds nothing up.
+        clearTimeout(this.pressTimer);
+        this.pressTimer = setTimeout(release, MAX_HOLD_MS);
+        this.unlock();
+      },
+      true,
+    );
+    // After the click that the release produces has been dispatched.
+    const released = () => setTimeout(release, 0);
+    document.addEventListener("pointerup", released, true);
+    document.addEventListener("pointercancel", released, true);
+    window.addEventListener("blur", released);
+    document.addEventListener("keydown", () => this.unlock(), true);
     window.addEventListener("langchange", () => this.render());
     this.timer = setInterval(() => this.tick(), 500);
     this.render();
@@ -151,7 +181,8 @@ export class Alarm {
     this.soundButton.type = "button";
     this.soundButton.className = "small-button";
     this.soundButton.addEventListener("click", () => this.unlock());
-    this.soundBanner.append("🔇 ", this.soundText, " ", this.soundButton);
+    // No emoji: office PCs often lack a font for them and would show an empty box.
+    this.soundBanner.append("⚠ ", this.soundText, " ", this.soundButton);
 
     this.banner = document.createElement("div");
     this.banner.id = "alarm";
@@ -197,8 +228,24 @@ export class Alarm {
   }
 
   render() {
+    // The state is always current; what moves the page waits while a pointer is down.
     const sound = this.soundState();
-    document.body.dataset.sound = sound;
+    const active = this.active();
+    const body = document.body.dataset;
+    body.sound = sound;
+    body.alarm = active.length ? "ringing" : "quiet";
+    body.alarmCount = String(active.length);
+    body.alarmKeys = active.map((item) => item.key).join(" ");
+    body.alarmRings = String(this.rings);
+    if (this.pressed) {
+      this.deferred = true;
+      return;
+    }
+    this.deferred = false;
+    this.draw(sound, active);
+  }
+
+  draw(sound, active) {
     this.soundBanner.hidden = sound !== "blocked";
     this.soundText.textContent = t("alarm.sound.blocked");
     this.soundButton.textContent = t("alarm.sound.enable");
@@ -215,12 +262,6 @@ export class Alarm {
       this.notifyButton.textContent = t(permission === "granted" ? "alarm.notify.on" : "alarm.notify.ask");
     }
 
-    const active = this.active();
-    const body = document.body.dataset;
-    body.alarm = active.length ? "ringing" : "quiet";
-    body.alarmCount = String(active.length);
-    body.alarmKeys = active.map((item) => item.key).join(" ");
-    body.alarmRings = String(this.rings);
     this.banner.hidden = active.length === 0;
     if (!active.length) this.banner.classList.remove("alarm-flashing");
     // Rows are kept and only their words updated: a row rebuilt on every ring would swallow

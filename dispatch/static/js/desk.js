@@ -392,11 +392,19 @@ function openFromAlarm(item) {
   if (entry) select(entry.id, { open: true });
 }
 
-/** The desk has read the ticket: its reports are no longer news. */
-function seen(ticketId) {
+/** The desk has read these reports of the ticket: they are no longer news, their alarms end. */
+function markRead(ticketId, reportIds) {
+  const fresh = freshReports.get(ticketId);
+  if (fresh) {
+    for (const id of reportIds) fresh.delete(id);
+    if (!fresh.size) freshReports.delete(ticketId);
+    const entry = ourOpenEntry(ticketId);
+    if (entry) fillRow(entry);
+  }
   let changed = false;
-  for (const [key, item] of liveAlarms) {
-    if (item.ticketId === ticketId && key.startsWith("report:")) {
+  for (const id of reportIds) {
+    const key = `report:${id}`;
+    if (liveAlarms.has(key)) {
       alarm.dismiss(key);
       liveAlarms.delete(key);
       changed = true;
@@ -433,12 +441,15 @@ function select(id, { focus = true, open = false } = {}) {
   else renderActions();
 }
 
-let openedByReader = null; // the ticket the reader opened, to be marked as read once shown
+// The reader opened a ticket: the reports that were news at that moment count as read once
+// a detail fetched after the opening shows them. A report arriving later (even while that
+// detail is still loading) is news again and rings until the reader opens it or its alarm.
+let readOnShow = null; // { ticketId, reports: Set of report ids }
 
 function showTicket(ticketId) {
   if (detailTicketId !== ticketId) openGroups.clear();
   detailTicketId = ticketId;
-  openedByReader = ticketId;
+  readOnShow = { ticketId, reports: new Set(freshReports.get(ticketId) || []) };
   renderActions();
   refreshDetail();
 }
@@ -504,22 +515,19 @@ async function loadDetail() {
     $("detail").replaceChildren(el("p", { class: "muted", text: t("desk.select") }));
     return;
   }
+  // Only a fetch sent after the reader opened the ticket can show them what was news then.
+  const reading = readOnShow && readOnShow.ticketId === detailTicketId ? readOnShow : null;
   try {
     const { data } = await get(`/api/v1/tickets/${detailTicketId}`);
     if (seq !== detailSeq) return;
     detailData = data;
     renderDetail();
     document.body.dataset.detail = String(data.id);
-    // Opened by the reader (not redrawn after an event): shown once with the "new" marks,
-    // read from now on. A report arriving while the ticket is open rings until then.
-    if (openedByReader === data.id) {
-      openedByReader = null;
-      if (freshReports.has(data.id)) {
-        freshReports.delete(data.id);
-        const entry = ourOpenEntry(data.id);
-        if (entry) fillRow(entry);
-      }
-      seen(data.id);
+    if (reading && readOnShow === reading) {
+      // Shown once with their "new" marks; read from now on.
+      readOnShow = null;
+      const shown = new Set((data.reports || []).map((report) => report.id));
+      markRead(data.id, [...reading.reports].filter((id) => shown.has(id)));
     }
   } catch (error) {
     if (seq === detailSeq) showError(error);
@@ -713,6 +721,7 @@ async function watch(code) {
   liveAlarms.clear();
   selectedId = null;
   detailTicketId = null;
+  readOnShow = null;
   loading = true;
   pending = [];
   updateCount();

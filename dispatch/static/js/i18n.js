@@ -242,6 +242,11 @@ const T = {
   "event.assignment.desk_changed": ["改派席位", "moved to another desk"],
   "event.ticket.feedback": ["群众评价", "citizen's feedback"],
   "event.ticket.closed": ["归档", "closed"],
+  "event.ticket.answered": ["直接答复", "answered on the phone"],
+  "event.ticket.eido_updated": ["EIDO 更新", "EIDO update"],
+  "event.ticket.imported": ["外部导入", "imported"],
+  "event.ticket.note": ["外部备注", "note from outside"],
+  "event.ticket.service_request": ["网上诉求详情", "service request details"],
 };
 
 function load() {

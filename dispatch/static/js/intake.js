@@ -9,7 +9,7 @@ import { districtInput } from "./districts.js";
 import { detailText, errorText } from "./errors.js";
 import { define, formatDateTime, listJoin, paren, t } from "./i18n.js";
 import { mountQueue } from "./queue.js";
-import { announce, el, fillSelect, loadReference, nameOf, priorityLabel, showError, startShell } from "./shell.js";
+import { announce, clearToast, el, fillSelect, loadReference, nameOf, priorityLabel, showError, startShell } from "./shell.js";
 
 define({
   "intake.phone.hint": [
@@ -553,6 +553,7 @@ function reset() {
   $("result").hidden = true;
   delete $("result").dataset.kind;
   for (const id of ["result-number", "result-token", "result-code", "result-note"]) $(id).textContent = "";
+  clearToast(); // "read this number to the caller" was for the last caller
   renderSuggestion();
   renderDuplicates();
   clearHistory();

@@ -87,9 +87,20 @@ export function announce(text, { urgent = false } = {}) {
   }
 }
 
+/** Take the toast line away now (a new call must not show the last caller's number). */
+export function clearToast() {
+  const toast = document.getElementById("toast");
+  if (!toast) return;
+  clearTimeout(toast._timer);
+  toast.hidden = true;
+  toast.textContent = "";
+  toast._render = null;
+}
+
 window.addEventListener("langchange", () => {
   const toast = document.getElementById("toast");
-  if (toast && !toast.hidden && toast._render) toast.textContent = toast._render();
+  // Also when hidden: what the toast said is still read (screen readers, a look back).
+  if (toast && toast._render) toast.textContent = toast._render();
 });
 
 /** Say what went wrong in the console's language (js/errors.js), never the API's English text;

@@ -22,6 +22,8 @@ define({
   "sup.note.tickets": ["涉及 {count} 张工单", "on {count} tickets"],
   "sup.note.assignments": ["共 {count} 项任务", "{count} assignments"],
   "sup.note.top": ["其中 {count} 项为最高级", "{count} at the top level"],
+  "sup.answered": ["24 小时直接办结", "Answered on the phone, 24 h"],
+  "sup.note.answered": ["占来电 {rate}", "{rate} of the calls"],
   "sup.by.agency.note": [
     "每格为任务数：一张工单派给几个单位就有几项任务。点击数字查看明细。",
     "Each cell counts assignments: a ticket sent to two agencies is two. Click a number for the list.",
@@ -142,6 +144,9 @@ function renderSummary() {
       alert: top > 0,
     }),
     kpi("tickets", t("sup.tickets.today"), s.dispatched.tickets, { note: t("sup.note.assignments", { count: s.dispatched.assignments }) }),
+    kpi("answered", t("sup.answered"), s.answered?.tickets ?? 0, {
+      note: s.answered?.rate == null ? "" : t("sup.note.answered", { rate: formatPercent(s.answered.rate) }),
+    }),
     kpi("resolved", t("sup.resolved"), s.resolve.resolved),
     kpi("ack-rate", t("sup.ack.rate"), formatPercent(s.acknowledge.on_time_rate)),
     kpi("resolve-rate", t("sup.resolve.rate"), formatPercent(s.resolve.on_time_rate)),
