@@ -522,6 +522,11 @@ def cmd_bench_escalation(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.bench import run_bench
 
+    if args.history or args.history_measure_only:
+        from dispatch_tools.bench.history_cli import main_from_args
+
+        return main_from_args(args, settings)
+
     desks = {}
     for item in args.desk_token or []:
         agency, _, token = item.partition("=")
@@ -841,6 +846,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="EVENTS",
         help="instead: time a desk resuming after EVENTS missed events",
     )
+    from dispatch_tools.bench.history_cli import add_history_arguments
+
+    add_history_arguments(load)
     load.set_defaults(func=cmd_bench)
     webhook = sub.add_parser("webhook", help="agency systems that receive assignments by webhook (docs/agencies.md)")
     webhook_sub = webhook.add_subparsers(dest="webhook_command", required=True, metavar="ACTION")

@@ -1,0 +1,1 @@
+"""Tools beside the service: benchmarks and data builders, not loaded by the server."""

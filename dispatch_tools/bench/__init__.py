@@ -1,0 +1,1 @@
+"""Benchmarks: ``dispatch bench`` and its modes."""
