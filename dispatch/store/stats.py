@@ -649,7 +649,9 @@ async def kpi_rows(conn: asyncpg.Connection, start: datetime, end: datetime) -> 
             WHERE f.ticket_id IN (SELECT ticket_id FROM pop)
             ORDER BY f.ticket_id, f.id DESC
         ), escalated AS (
-            SELECT assignment_id, count(*) AS n FROM escalations WHERE kind IN ('ack', 'resolve') GROUP BY 1
+            SELECT assignment_id, count(*) AS n FROM escalations
+            WHERE kind IN ('ack', 'resolve') AND assignment_id IN (SELECT id FROM pop)
+            GROUP BY 1
         )
         SELECT a.agency, a.ticket_district AS district,
                GROUPING(a.agency) AS no_agency, GROUPING(a.ticket_district) AS no_district,

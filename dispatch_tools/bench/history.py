@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -216,8 +216,23 @@ async def _lookup_tables(conn: asyncpg.Connection) -> None:
 # Loading ------------------------------------------------------------------------------------------
 
 
+def share_of_day_by(moment: datetime) -> float:
+    """The share of a day's calls made by ``moment``'s local time of day (the hour curve's CDF)."""
+    local = moment.astimezone(LOCAL)
+    hours = local.hour + local.minute / 60 + local.second / 3600
+    total = sum(HOUR_WEIGHTS)
+    whole = int(hours)
+    return (sum(HOUR_WEIGHTS[:whole]) + (hours - whole) * HOUR_WEIGHTS[whole]) / total
+
+
 def _statements(plan: HistoryPlan, base: int) -> list[str]:
-    text = SQL.read_text(encoding="utf-8").format(tickets=plan.tickets, open=plan.open, days=plan.days, base=base)
+    now = datetime.now(UTC)
+    until = now - timedelta(minutes=5)
+    same_day = until.astimezone(LOCAL).date() == now.astimezone(LOCAL).date()
+    today_share = round(share_of_day_by(until), 6) if same_day else 0.0
+    text = SQL.read_text(encoding="utf-8").format(
+        tickets=plan.tickets, open=plan.open, days=plan.days, base=base, today_share=today_share
+    )
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     return [statement.strip() for statement in body.split(";") if statement.strip()]
 
@@ -320,6 +335,7 @@ async def storage(conn: asyncpg.Connection) -> dict[str, Any]:
         tables[table] = {"bytes": row["total"], "index_bytes": row["indexes"]}
     total = sum(t["bytes"] for t in tables.values())
     return {
+        "tickets": tickets,
         "tables": tables,
         "total_bytes": total,
         "bytes_per_ticket": round(total / tickets) if tickets else None,
@@ -356,7 +372,10 @@ async def time_path(
     started = time.perf_counter()
 
     if rate:
+        # A path offered a share of the rate gets that share of the requests too, so that
+        # every path is timed over about the same wall time.
         rate *= spec.share
+        requests = max(20, round(requests * spec.share))
 
     async def one(i: int) -> None:
         method, path, body, token = spec.make(i)
@@ -661,9 +680,8 @@ def time_report(dsn: str, runs: int) -> dict[str, Any]:
 
 
 def _with_database(dsn: str, name: str) -> str:
-    head, _, tail = dsn.rpartition("/")
-    query = ("?" + tail.split("?", 1)[1]) if "?" in tail else ""
-    return f"{head}/{name}{query}"
+    """``dsn`` naming database ``name`` instead (the query, e.g. a socket ``host``, kept)."""
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
 
 async def _run(conn_dsn: str, job: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
@@ -742,10 +760,9 @@ def run_history_bench(
 def _next_redis_db(url: str) -> str:
     """The same Redis, next database number: the empty database's server must not meet the
     history's streams (its relay would find them ahead of its outbox)."""
-    head, _, tail = url.rpartition("/")
-    if head.count("/") >= 2 and tail.isdigit():
-        return f"{head}/{int(tail) + 1}"
-    return url.rstrip("/") + "/1"
+    parts = urlsplit(url)
+    number = parts.path.strip("/")
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1 if number.isdigit() else 1}"))
 
 
 def _empty_creation(

@@ -1,8 +1,10 @@
 -- A history of tickets for `dispatch bench --history`, in bulk SQL (one INSERT … SELECT per
 -- table, no API). history.py fills the lookup tables h_district, h_category, h_channel and h_tod
 -- (1000 rows each: a uniform draw 0..999 picks a row, so a row's share is its weight) and
--- replaces {tickets}, {open}, {days} and {base} with validated whole numbers.
--- Every ticket before the last {open} is finished; the last {open} are open now.
+-- replaces {tickets}, {open}, {days} and {base} with validated whole numbers and {today_share}
+-- with the share of a day's calls made by five minutes ago (0 to 1). The history's days end
+-- with today, up to five minutes ago. Every ticket before the last {open} is finished; the
+-- last {open} are open now.
 
 -- Days of the history: volume grows 60 % over the span, weekends are quieter, summer busier, and
 -- one day in 60 is a surge (storm, outage) with three times the calls.
@@ -12,9 +14,10 @@ WITH w AS (
            (0.8 + 0.6 * d / {days}::float8)
            * CASE WHEN extract(isodow FROM day0 + d) >= 6 THEN 0.85 ELSE 1.0 END
            * (1.0 + 0.2 * greatest(0, cos(2 * pi() * (extract(doy FROM day0 + d) - 200) / 365.0)))
-           * CASE WHEN (d * 2654435761::bigint) % 60 = 7 THEN 3.0 ELSE 1.0 END AS weight
+           * CASE WHEN (d * 2654435761::bigint) % 60 = 7 THEN 3.0 ELSE 1.0 END
+           * CASE WHEN d = {days} - 1 THEN {today_share} ELSE 1.0 END AS weight
     FROM generate_series(0, {days} - 1) AS d,
-         LATERAL (SELECT (date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') - {days} * interval '1 day')::date
+         LATERAL (SELECT (date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') - ({days} - 1) * interval '1 day')::date
                   AS day0) z
 ), c AS (
     SELECT d, sum(weight) OVER (ORDER BY d) AS upto, sum(weight) OVER () AS total FROM w
@@ -24,12 +27,10 @@ SELECT d,
        {base} + floor(upto / total * {tickets})::bigint AS last_id
 FROM c;
 
--- The history ends five minutes ago: local midnight today minus {days} days, shifted so.
+-- The first day's local midnight.
 CREATE TEMP TABLE h_clock AS
 SELECT (date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')
-           - {days} * interval '1 day'
-           + (now() - interval '5 minutes'
-              - (date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')) AS t0;
+           - ({days} - 1) * interval '1 day' AS t0;
 
 -- Tickets, their times monotone in id within a day (the hour-of-day curve's inverse, h_tod).
 CREATE TEMP TABLE h_tickets AS
@@ -42,7 +43,8 @@ SELECT g AS id,
        random() AS r1, random() AS r2, random() AS r3, random() AS r4
 FROM h_days dd
 CROSS JOIN LATERAL generate_series(dd.first_id, dd.last_id) AS g
-CROSS JOIN LATERAL (SELECT (g - dd.first_id)::float8 / greatest(dd.last_id - dd.first_id + 1, 1) AS q) u
+CROSS JOIN LATERAL (SELECT (g - dd.first_id)::float8 / greatest(dd.last_id - dd.first_id + 1, 1)
+                           * CASE WHEN dd.d = {days} - 1 THEN {today_share} ELSE 1.0 END AS q) u
 JOIN h_tod tod ON tod.k = floor(q * 1000)::int;
 
 INSERT INTO tickets (id, number, tracking_token, channel, caller_phone, caller_name, address, district, lat, lon,
