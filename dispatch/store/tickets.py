@@ -128,9 +128,11 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-# The next ticket number, MS<yyyymmdd, China time>-<serial>.
+# The next ticket number, MS<yyyymmdd, China time>-<serial>: at least six digits, more once
+# the serial passes 999999 (lpad alone would cut it to six, and numbers would repeat).
 NEXT_NUMBER_SQL = """'MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-                    || lpad(nextval('ticket_number_seq')::text, 6, '0')"""
+                    || (SELECT lpad(n::text, greatest(6, length(n::text)), '0')
+                        FROM nextval('ticket_number_seq') AS n)"""
 
 
 # One statement writes the ticket, its assignments, their events and the events' outbox rows:
