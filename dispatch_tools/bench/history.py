@@ -246,7 +246,7 @@ async def load_history(dsn: str, plan: HistoryPlan, progress: Callable[[str], No
     conn = await asyncpg.connect(dsn)
     try:
         if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tickets)"):
-            raise HistoryRefused("the database already holds tickets: give an empty one (or --history-measure-only)")
+            raise HistoryRefused(NOT_EMPTY)
         started = time.monotonic()
         await conn.execute("SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'")
         await conn.execute("SELECT setseed($1)", plan.seed)
@@ -312,6 +312,16 @@ async def load_history(dsn: str, plan: HistoryPlan, progress: Callable[[str], No
 
 class HistoryRefused(Exception):
     """The database is not one to load a history into."""
+
+
+NOT_EMPTY = "the database already holds tickets: give an empty one (or --history-measure-only)"
+
+
+async def _refuse_unless_empty(conn: asyncpg.Connection) -> None:
+    if await conn.fetchval("SELECT to_regclass('tickets') IS NOT NULL") and await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM tickets)"
+    ):
+        raise HistoryRefused(NOT_EMPTY)
 
 
 async def history_counts(conn: asyncpg.Connection) -> dict[str, int]:
@@ -707,6 +717,8 @@ def run_history_bench(
     """Load ``plan`` (None: measure the history already there), then measure; the summary."""
     from dispatch.server import prepare_database
 
+    if plan:  # before migrating: a database in use is left exactly as it was
+        asyncio.run(_run(dsn, _refuse_unless_empty))
     asyncio.run(prepare_database(dsn))
     loaded = asyncio.run(load_history(dsn, plan, progress)) if plan else None
     if plan is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -115,7 +116,8 @@ def main_from_args(args: argparse.Namespace, settings: Settings) -> int:
     if args.history:
         open_tickets = args.history // 200 if args.history_open is None else args.history_open
         if open_tickets > args.history:
-            raise SystemExit("dispatch bench: --history-open is more than --history")
+            print("dispatch bench: --history-open is more than --history", file=sys.stderr)
+            return 2
         plan = HistoryPlan(tickets=args.history, open=open_tickets, years=args.history_years)
     with resolved_services(settings) as resolved:
         assert resolved.database_url and resolved.redis_url

@@ -147,6 +147,13 @@ async def test_a_database_holding_tickets_is_refused_and_left_alone(
     assert await loaded.fetchval("SELECT count(*) FROM pg_indexes WHERE indexname = 'tickets_description_trgm'") == 1
 
 
+async def test_more_open_tickets_than_tickets_is_refused(tmp_path: Path) -> None:
+    code, _, stderr = await _bench(
+        "postgresql://nobody@127.0.0.1:1/none", "redis://127.0.0.1:1/0", tmp_path, "--history=100", "--history-open=101"
+    )
+    assert code == 2 and "--history-open is more than --history" in stderr
+
+
 @pytest.mark.parametrize("option", ["--history=0", "--history=x", "--history-years=0", "--history-rate=-1"])
 async def test_numeric_options_are_checked_before_anything_starts(option: str, tmp_path: Path) -> None:
     code, _, stderr = await _bench("postgresql://nobody@127.0.0.1:1/none", "redis://127.0.0.1:1/0", tmp_path, option)
