@@ -22,3 +22,14 @@ CREATE INDEX assignments_by_created ON assignments (created_at);
 -- The time series: assignments acknowledged and resolved per bucket.
 CREATE INDEX assignments_by_acknowledged ON assignments (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
 CREATE INDEX assignments_by_resolved ON assignments (resolved_at) WHERE resolved_at IS NOT NULL;
+
+-- Open work is a small set that changes all day inside tables that only grow. By default
+-- autovacuum waits for dead rows to reach a fifth of a table: at millions of assignments it
+-- never ran, and the counts over open work read ever more dead versions (the supervisor
+-- summary: 290 ms before a VACUUM, 75 ms after, at 4 million tickets). A fixed threshold
+-- vacuums after every 10,000 changed rows; the visibility map keeps each run to the pages
+-- that changed.
+ALTER TABLE assignments SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
+                             autovacuum_analyze_scale_factor = 0.01);
+ALTER TABLE tickets SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
+                         autovacuum_analyze_scale_factor = 0.01);
