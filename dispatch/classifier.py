@@ -14,8 +14,8 @@ import structlog
 from aiohttp import web
 
 import routing
-from dispatch.app_keys import DB
-from dispatch.tasks import stop_task
+from dispatch.runtime.app_keys import DB
+from dispatch.runtime.tasks import stop_task
 
 log = structlog.get_logger("dispatch.classifier")
 

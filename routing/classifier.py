@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
+from routing.cues import find_cues
 from routing.danger import find_signs
 from routing.gazetteer import Gazetteer, Place
 from routing.geo import locate_district
@@ -19,12 +20,12 @@ from routing.text import normalise
 # The priority head says P1 when P1 is at least this probable (a missed P1 costs more than a
 # P2 that comes early), P2 at least when P1 is at least ``P2_AT_LEAST``. Chosen on the
 # development examples (docs/routing.md).
-P1_ABOVE: Final = 0.25
-P2_AT_LEAST: Final = 0.2
-# An agency assists when the assisting head gives it at least this probability.
+P1_ABOVE: Final = 0.3
+P2_AT_LEAST: Final = 0.1
+# An agency assists when the assisting head gives it at least this probability, unless the
+# model names a threshold of its own for that agency (``assist_above`` in its metadata, chosen
+# on development examples by ``routing.training``).
 ASSIST_ABOVE: Final = 0.35
-# Whether the readable assisting rules add agencies the model did not choose.
-RULES_ADD_ASSIST: Final = True
 
 _default: Model | None = None
 _default_lock = threading.Lock()
@@ -97,6 +98,26 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
     return chosen[:limit]
 
 
+def shown_indicators(normalised: str) -> tuple[str, ...]:
+    """The priority head's named indicators a normalised text shows: danger signs, urgency cues."""
+    return tuple(f"!{code}" for code in find_signs(normalised)) + tuple(f"~{code}" for code in find_cues(normalised))
+
+
+def assist_evidence(
+    model: Model, prediction: Prediction, category: str, normalised: str
+) -> tuple[dict[str, float], dict[str, str]]:
+    """What decides the assisting agencies of a call classified as ``category``: the assisting
+    head's probability per agency (never the lead), informed by what the readable assisting
+    rules add and the signs and cues when the head was trained with them, and the agencies the
+    rules add, each with its reason."""
+    lead = CATEGORIES[category].agency
+    rule_agencies, why = decide_assisting(category, normalised)
+    added = {a: r for a, r in zip(rule_agencies, why, strict=False) if a != lead}
+    active = tuple(f"+{a}" for a in added) + shown_indicators(normalised)
+    probabilities = {a: p for a, p in model.assisting_given(prediction, active) if a != lead}
+    return probabilities, added
+
+
 def priority_probabilities(prediction: Prediction, category: str, target: str) -> dict[str, float]:
     """P1..P4 probabilities from the priority head; a "delta" head's steps from the default of
     ``category`` are added up per priority they land on."""
@@ -156,7 +177,10 @@ def classify(
     ruled, _ = decide_priority(category, normalised)
     default = CATEGORIES[category].default_priority
     informed = replace(
-        prediction, priorities=model.priority_given(prediction, PRIORITIES.index(ruled), PRIORITIES.index(default))
+        prediction,
+        priorities=model.priority_given(
+            prediction, PRIORITIES.index(ruled), PRIORITIES.index(default), shown_indicators(normalised)
+        ),
     )
     probs = priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
     decided = _model_priority(probs)
@@ -170,15 +194,20 @@ def classify(
         priority = more_urgent(decided, floor)
         if priority != decided:
             reasons.extend(why)
-        chosen = [a for a, p in prediction.assisting if p >= ASSIST_ABOVE and a != lead]
-        for agency, p in prediction.assisting:
-            if agency in chosen:
-                reasons.append(f"模型判断需协办 {agency}（{p:.2f}）")
-        added, why_assist = decide_assisting(category, normalised)
-        for agency, reason in zip(added, why_assist, strict=False):
-            if agency not in chosen and agency != lead and RULES_ADD_ASSIST:
+        probabilities, added = assist_evidence(model, prediction, category, normalised)
+        above = model.assist_above
+        chosen = []
+        for agency, p in probabilities.items():
+            if p >= above.get(agency, ASSIST_ABOVE):
                 chosen.append(agency)
-                reasons.append(reason)
+                reasons.append(f"模型判断需协办 {agency}（{p:.2f}）")
+        if not model.assist_learns_rules:  # the head did not learn the rules: they add on their own
+            for agency, reason in added.items():
+                if agency not in chosen:
+                    chosen.append(agency)
+                    reasons.append(reason)
+        else:  # the head weighed the rules; their reason explains an agency it chose
+            reasons.extend(reason for agency, reason in added.items() if agency in chosen)
         assisting = tuple(chosen)
     place = gazetteer.match(address or "") if gazetteer is not None and address else None
     # The gazetteer's place is more specific than a name found in the address text.

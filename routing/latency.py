@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from routing.classifier import classify
 from routing.gazetteer import Gazetteer, parse_csv
 from routing.model import load_model
-from routing.training import CORPUS_PATH, HELDOUT_PATH, INDEPENDENT_HELDOUT_PATH, INDEPENDENT_TRAIN_PATH
+from routing.training import CORPUS_PATH, HELDOUT_PATH, INDEPENDENT_HELDOUT_PATH, INDEPENDENT_TRAIN_PATHS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_s = time.perf_counter() - started
     requests: list[dict[str, str]] = []
     gazetteer = Gazetteer(parse_csv((CORPUS_PATH.parent / "gazetteer-yicheng.csv").read_text(encoding="utf-8")))
-    for path in (CORPUS_PATH, HELDOUT_PATH, INDEPENDENT_TRAIN_PATH, INDEPENDENT_HELDOUT_PATH):
+    for path in (CORPUS_PATH, HELDOUT_PATH, *INDEPENDENT_TRAIN_PATHS, INDEPENDENT_HELDOUT_PATH):
         with open(path, encoding="utf-8") as lines:
             requests.extend(json.loads(line) for line in lines if line.strip())
     for r in requests[:200]:  # warm up caches and numpy dispatch

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +49,8 @@ class Prediction:
     assisting: tuple[tuple[str, float], ...] = ()
     # The priority head's scores from the text alone (before the rule and default indicators).
     priority_scores: tuple[float, ...] = ()
+    # The assisting head's scores from the text alone (before its indicators).
+    assist_scores: tuple[float, ...] = ()
 
     @property
     def best(self) -> str:
@@ -72,8 +75,9 @@ class Head:
     classes: tuple[str, ...]
     coef: FloatArray  # (n_features, n_classes)
     intercept: FloatArray  # (n_classes,)
-    # Weights of indicator features that are not in the text: for the priority head, the
-    # priority the readable rules give (P1..P4) and the category's default (P1..P4), 8 rows.
+    # Weights of indicator features outside the text's normalisation: for the priority head, the
+    # priority the readable rules give (P1..P4), the category's default (P1..P4), then one row
+    # per name of the model's ``priority_indicators`` (danger signs and urgency cues).
     extra: FloatArray | None = None
 
 
@@ -92,6 +96,11 @@ class Model:
     index: dict[str, int] = field(init=False, repr=False)
     weights: FloatArray = field(init=False, repr=False)  # every head's columns side by side
     bias: FloatArray = field(init=False, repr=False)
+    _indicator_rows: dict[str, int] = field(init=False, repr=False)
+    # Per agency, the assisting probability from which it assists (``assist_above`` in the
+    # metadata, chosen on development examples at training time); others use the default.
+    assist_above: dict[str, float] = field(init=False, repr=False)
+    _assist_rows: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n_features, n_classes = self.coef.shape
@@ -110,6 +119,15 @@ class Model:
         bias = np.concatenate([self.intercept, *(h.intercept for h in heads)]).astype(np.float32)
         object.__setattr__(self, "weights", np.ascontiguousarray(weights))
         object.__setattr__(self, "bias", bias)
+        object.__setattr__(
+            self, "_assist_rows", {name: i for i, name in enumerate(self.meta.get("assist_indicators", ()))}
+        )
+        thresholds = {str(a): float(t) for a, t in self.meta.get("assist_above", {}).items()}
+        object.__setattr__(self, "assist_above", thresholds)
+        # The priority head's extra rows: rule P1..P4, default P1..P4, then the named indicators.
+        object.__setattr__(
+            self, "_indicator_rows", {name: 8 + i for i, name in enumerate(self.meta.get("priority_indicators", ()))}
+        )
 
     @property
     def temperature(self) -> float:
@@ -157,6 +175,7 @@ class Model:
         priorities: tuple[tuple[str, float], ...] = ()
         assisting: tuple[tuple[str, float], ...] = ()
         p_raw: tuple[float, ...] = ()
+        a_raw: tuple[float, ...] = ()
         at = n_classes
         if self.priority is not None:
             p_scores = scores[at : at + len(self.priority.classes)]
@@ -165,18 +184,61 @@ class Model:
             priorities = _softmax(self.priority.classes, p_scores)
         if self.assist is not None:
             a_scores = scores[at : at + len(self.assist.classes)]
-            a = 1.0 / (1.0 + np.exp(-a_scores))
-            assisting = tuple(zip(self.assist.classes, (float(x) for x in a), strict=True))
-        return Prediction(self.classes, tuple(float(p) for p in probs), tuple(found), priorities, assisting, p_raw)
+            a_raw = tuple(float(x) for x in a_scores)
+            assisting = _sigmoid(self.assist.classes, a_scores)
+        return Prediction(
+            self.classes, tuple(float(p) for p in probs), tuple(found), priorities, assisting, p_raw, a_raw
+        )
 
-    def priority_given(self, prediction: Prediction, rule: int, default: int) -> tuple[tuple[str, float], ...]:
+    @property
+    def priority_indicators(self) -> tuple[str, ...]:
+        """Names of the priority head's indicators beyond the rule and default ones (danger
+        signs ``!name`` and urgency cues ``~name``); empty for a model trained without them."""
+        return tuple(str(name) for name in self.meta.get("priority_indicators", ()))
+
+    def priority_given(
+        self, prediction: Prediction, rule: int, default: int, active: Iterable[str] = ()
+    ) -> tuple[tuple[str, float], ...]:
         """The priority head's probabilities once it knows what the readable rules decide
-        (``rule``, 0 for P1 .. 3 for P4) and the category's default (``default``, likewise)."""
+        (``rule``, 0 for P1 .. 3 for P4), the category's default (``default``, likewise) and
+        which of its other indicators the text shows (``active``: names such as ``!trapped``,
+        ``~past``; names the model was not trained with are ignored)."""
         head = self.priority
         if head is None or head.extra is None or not prediction.priority_scores:
             return prediction.priorities
         scores = np.array(prediction.priority_scores, dtype=np.float32) + head.extra[rule] + head.extra[4 + default]
+        rows = self._indicator_rows
+        for name in active:
+            row = rows.get(name)
+            if row is not None and row < head.extra.shape[0]:
+                scores = scores + head.extra[row]
         return _softmax(head.classes, scores)
+
+    @property
+    def assist_learns_rules(self) -> bool:
+        """Whether the assisting head was trained with what the readable rules add (then its
+        probability is the decision; otherwise the rules add agencies on their own)."""
+        return "+health" in self._assist_rows
+
+    def assisting_given(self, prediction: Prediction, active: Iterable[str]) -> tuple[tuple[str, float], ...]:
+        """The assisting head's probabilities once it knows its indicators the call shows
+        (``active``: ``+agency`` for an agency the readable assisting rules add, danger signs,
+        urgency cues); a model trained without them returns the text's probabilities."""
+        head = self.assist
+        if head is None or head.extra is None or not prediction.assist_scores:
+            return prediction.assisting
+        scores = np.array(prediction.assist_scores, dtype=np.float32)
+        rows = self._assist_rows
+        for name in active:
+            row = rows.get(name)
+            if row is not None:
+                scores = scores + head.extra[row]
+        return _sigmoid(head.classes, scores)
+
+
+def _sigmoid(classes: tuple[str, ...], scores: FloatArray) -> tuple[tuple[str, float], ...]:
+    p = 1.0 / (1.0 + np.exp(-scores))
+    return tuple(zip(classes, (float(x) for x in p), strict=True))
 
 
 def _softmax(classes: tuple[str, ...], scores: FloatArray) -> tuple[tuple[str, float], ...]:

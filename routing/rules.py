@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
-from routing.danger import SIGNS_BY_CODE
+from routing import cues
+from routing.danger import SIGNS_BY_CODE, find_signs
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,7 @@ NOT_DONE: Final = _signal(
 )
 
 # Phrases saying that something is still going on; they cancel "it happened yesterday".
-ONGOING: Final = _signal(
-    "仍在持续",
-    "还在 正在 至今 到现在 一直没回 一直联系不上 一直在 仍然 还没 持续 天天 每天 每晚 经常 老是 总是 又来 一夜",
-)
+ONGOING: Final = Signal("仍在持续", cues.ONGOING.phrases)
 
 CRITICAL: Final[tuple[Signal, ...]] = (
     _signal("昏迷", "昏迷 不省人事 叫不醒 没有意识 没意识 失去意识 昏过去 晕过去 人事不省"),
@@ -303,6 +301,9 @@ ASSIST_RULES: Final[tuple[AssistRule, ...]] = (
     ),
 )
 
+# Danger signs that show someone hurt now: an ambulance assists (unless the event is over).
+HURT_SIGNS: Final = frozenset({"trapped", "unconscious", "bleeding", "broken_limb"})
+
 # Assisting agencies a category needs unless the text rules them out.
 CATEGORY_ASSIST: Final[dict[str, tuple[str, str]]] = {
     "emergency.gas_leak": ("urban", "燃气泄漏 → 协办 urban（燃气管网）"),
@@ -410,8 +411,18 @@ def decide_assisting(category: str, text: str) -> tuple[tuple[str, ...], list[st
     if default and not (default[0] == "health" and denied):
         chosen.append(default[0])
         reasons.append(default[1])
+    # An ambulance is for someone hurt now: a report of an event that is over calls for none.
+    over = cues.is_over(text)
+    if over and chosen and chosen[0] == "health":
+        chosen.pop()
+        reasons.pop()
+    if lead != "health" and "health" not in chosen and not over:
+        hurt = [words for code, words in find_signs(text).items() if code in HURT_SIGNS]
+        if hurt:
+            chosen.append("health")
+            reasons.append(f"提到“{hurt[0]}” → 协办 health（有人受伤、昏迷或被困，需要医疗救护）")
     for rule in ASSIST_RULES:
-        if rule.agency == lead or rule.agency in chosen:
+        if rule.agency == lead or rule.agency in chosen or (over and rule.agency == "health"):
             continue
         phrase = rule.signal.find(danger_text, category)
         if phrase:
@@ -425,14 +436,6 @@ def decide(category: str, text: str) -> RuleOutcome:
     priority, why_priority = decide_priority(category, text)
     assisting, why_assist = decide_assisting(category, text)
     return RuleOutcome(priority, assisting, tuple(why_priority + why_assist))
-
-
-# A report of something over and done: danger signs in it describe the past, not a risk now.
-PAST: Final = _signal(
-    "事后报告",
-    "昨天 前天 前几天 前些天 上周 上星期 上礼拜 上个礼拜 上个月 之前的事 过去了 事后 那天 去年 几天前 昨晚 昨儿 "
-    "前段时间 早就 当时 补个案 备个案 备案 想报个案 已经好了 已经出院 已经缝",
-)
 
 
 def _more_urgent(a: Priority, b: Priority) -> Priority:
@@ -456,7 +459,7 @@ def priority_floor(category: str, text: str, signs: Mapping[str, str]) -> tuple[
             floor = priority
             reasons.append(f"{why} → 优先级至少 {priority}")
 
-    over = PAST.find(text, category) is not None and ONGOING.find(text, category) is None
+    over = cues.is_over(text)
     clean, _ = _blank(text, FALSE_FRIENDS)
     danger_text, _ = _blank(clean, NO_HARM)
     if not over:

@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from typing import Final
 
+from routing.cues import find_cues
 from routing.danger import find_signs
 from routing.lexicon import concepts
 
@@ -108,10 +109,12 @@ def ngrams(normalised: str) -> Counter[str]:
 
 
 def features(text: str) -> Counter[str]:
-    """The features of a raw request text: character n-grams, lexicon concepts (``#name``) and
-    danger signs (``!name``, see ``routing.danger``)."""
+    """The features of a raw request text: character n-grams, lexicon concepts (``#name``),
+    danger signs (``!name``, see ``routing.danger``) and urgency cues (``~name``, see
+    ``routing.cues``)."""
     normal = normalise(text)
     counts = ngrams(normal)
     counts.update(concepts(normal))
     counts.update({f"!{code}": 1 for code in find_signs(normal)})
+    counts.update({f"~{code}": 1 for code in find_cues(normal)})
     return counts

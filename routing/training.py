@@ -28,13 +28,22 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+try:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+except ModuleNotFoundError as missing:  # training is an optional extra; the service never trains
+    _MESSAGE = "retraining needs scikit-learn and scipy, which are not installed: pip install -e '.[train]'"
+    if __name__ == "__main__":
+        raise SystemExit(f"python -m routing.training: {_MESSAGE}") from None
+    raise ModuleNotFoundError(_MESSAGE, name=missing.name) from missing
 
 from agencies import AGENCIES, CATEGORIES, PRIORITIES
-from routing.classifier import classify
+from routing.classifier import ASSIST_ABOVE, assist_evidence, classify, shown_indicators
+from routing.cues import CUES
+from routing.danger import SIGNS
 from routing.model import DEFAULT_MODEL_PATH, Head, Model, load_model, save_arrays
-from routing.rules import decide_priority
+from routing.rules import decide_assisting, decide_priority
 from routing.text import features, normalise
 
 DATA_DIR: Final = Path(__file__).parent / "data"
@@ -45,7 +54,13 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
-TRAINING_PATHS: Final = (CORPUS_PATH, INDEPENDENT_TRAIN_PATH)
+# Two more sets of training calls by two further writers, from the same guide.
+INDEPENDENT_TRAIN_PATHS: Final = (
+    INDEPENDENT_TRAIN_PATH,
+    DATA_DIR / "independent" / "train-a.jsonl",
+    DATA_DIR / "independent" / "train-b.jsonl",
+)
+TRAINING_PATHS: Final = (CORPUS_PATH, *INDEPENDENT_TRAIN_PATHS)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"
 
 # Regularisation of the logistic regressions; chosen on the development examples.
@@ -66,6 +81,9 @@ PRIORITY_TARGET: Final = "delta"
 CORPUS_PRIORITY_WEIGHT: Final = 0.3
 # The value of the rule and default indicators beside the L2-normalised text features.
 INDICATOR_SCALE: Final = 3.0
+# Whether the assisting head learns from what the readable assisting rules add, the signs and the
+# cues (then its probability decides alone) or from the text only (then the rules add agencies).
+ASSIST_INDICATORS: Final = True
 SEED: Final = 110
 
 
@@ -147,18 +165,30 @@ def _head(
     return Head(tuple(classes), _half(coef[order].T), intercept[order])
 
 
-def _indicators(examples: Sequence[Example]) -> Any:
+def indicator_names() -> tuple[str, ...]:
+    """The priority head's named indicators: every danger sign, then every urgency cue."""
+    return tuple(f"!{sign.code}" for sign in SIGNS) + tuple(f"~{cue.code}" for cue in CUES)
+
+
+def _indicators(examples: Sequence[Example], names: Sequence[str]) -> Any:
     """Per example, the priority the readable rules give and the category's default, one-hot
-    (8 columns: rule P1..P4, default P1..P4)."""
+    (rule P1..P4, default P1..P4), then one column per indicator of ``names`` the text shows;
+    all worth ``INDICATOR_SCALE`` beside the L2-normalised text features."""
     from scipy.sparse import csr_matrix
 
+    column = {name: 8 + i for i, name in enumerate(names)}
     rows: list[int] = []
     cols: list[int] = []
     for i, e in enumerate(examples):
-        ruled, _ = decide_priority(e.category, normalise(e.text))
-        rows += [i, i]
-        cols += [PRIORITIES.index(ruled), 4 + PRIORITIES.index(CATEGORIES[e.category].default_priority)]
-    return csr_matrix((np.full(len(rows), INDICATOR_SCALE, dtype=np.float32), (rows, cols)), shape=(len(examples), 8))
+        normal = normalise(e.text)
+        ruled, _ = decide_priority(e.category, normal)
+        found = [PRIORITIES.index(ruled), 4 + PRIORITIES.index(CATEGORIES[e.category].default_priority)]
+        found += [column[name] for name in shown_indicators(normal) if name in column]
+        rows += [i] * len(found)
+        cols += found
+    return csr_matrix(
+        (np.full(len(rows), INDICATOR_SCALE, dtype=np.float32), (rows, cols)), shape=(len(examples), 8 + len(names))
+    )
 
 
 def _priority_head(
@@ -167,11 +197,13 @@ def _priority_head(
     targets: Sequence[str],
     weights: npt.NDArray[np.float64],
     classes: Sequence[str],
+    names: Sequence[str],
 ) -> Head:
-    """The priority head: the text's features plus what the rules decide and the default."""
+    """The priority head: the text's features plus what the rules decide, the default and the
+    named indicators."""
     from scipy.sparse import hstack
 
-    joined = hstack([matrix, _indicators(examples)], format="csr")
+    joined = hstack([matrix, _indicators(examples, names)], format="csr")
     head = _head(joined, targets, weights, PRIORITY_C, classes)
     n = matrix.shape[1]
     return Head(
@@ -182,22 +214,55 @@ def _priority_head(
     )
 
 
-def _assist_head(matrix: Any, examples: Sequence[Example], weights: npt.NDArray[np.float64], c: float) -> Head:
-    """One binary logistic regression per agency: does it assist (it is never the lead)?"""
+def assist_indicator_names() -> tuple[str, ...]:
+    """The assisting head's indicators: an agency the readable rules add, then the signs and cues."""
+    return tuple(f"+{a}" for a in AGENCIES) + indicator_names()
+
+
+def _assist_indicators(examples: Sequence[Example], names: Sequence[str]) -> Any:
+    """Per example, one column per indicator of ``names`` it shows (agencies the assisting rules
+    add for its category, signs, cues), worth ``INDICATOR_SCALE``."""
+    from scipy.sparse import csr_matrix
+
+    column = {name: i for i, name in enumerate(names)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, e in enumerate(examples):
+        normal = normalise(e.text)
+        added, _ = decide_assisting(e.category, normal)
+        found = [column[f"+{a}"] for a in added] + [column[n] for n in shown_indicators(normal) if n in column]
+        rows += [i] * len(found)
+        cols += found
+    return csr_matrix(
+        (np.full(len(rows), INDICATOR_SCALE, dtype=np.float32), (rows, cols)), shape=(len(examples), len(names))
+    )
+
+
+def _assist_head(
+    matrix: Any, examples: Sequence[Example], weights: npt.NDArray[np.float64], c: float, names: Sequence[str] = ()
+) -> Head:
+    """One binary logistic regression per agency: does it assist (it is never the lead)? Over
+    the text's features plus the indicators of ``names`` (none: the text alone)."""
+    from scipy.sparse import hstack
+
     agencies = tuple(AGENCIES)
+    n = matrix.shape[1]
+    joined = hstack([matrix, _assist_indicators(examples, names)], format="csr") if names else matrix
     columns: list[npt.NDArray[np.float32]] = []
     intercepts: list[float] = []
     for agency in agencies:
         target = np.array([agency in e.also for e in examples])
         if target.all() or not target.any():  # nothing to learn: a constant
-            columns.append(np.zeros(matrix.shape[1], dtype=np.float32))
+            columns.append(np.zeros(joined.shape[1], dtype=np.float32))
             intercepts.append(8.0 if target.all() else -8.0)
             continue
         classifier = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
-        classifier.fit(matrix, target, sample_weight=weights)
+        classifier.fit(joined, target, sample_weight=weights)
         columns.append(np.asarray(classifier.coef_[0], dtype=np.float32))
         intercepts.append(float(classifier.intercept_[0]))
-    return Head(agencies, _half(np.stack(columns, axis=1)), np.array(intercepts, dtype=np.float32))
+    coef = np.stack(columns, axis=1)
+    extra = np.ascontiguousarray(coef[n:] * INDICATOR_SCALE) if names else None
+    return Head(agencies, _half(coef[:n]), np.array(intercepts, dtype=np.float32), extra)
 
 
 def _priority_target(e: Example, target: str) -> str:
@@ -251,6 +316,8 @@ def train(
     categories = sorted({e.category for e in examples})
     category = _head(matrix, [e.category for e in examples], weights, c, categories)
     priority = assist = None
+    names = indicator_names()
+    assist_names = assist_indicator_names() if ASSIST_INDICATORS else ()
     if heads:
         # The generated corpus keeps the default priority in nine cases out of ten; what raises
         # or lowers urgency is learnt mostly from the independent calls and the corrections.
@@ -258,8 +325,8 @@ def train(
         targets = [_priority_target(e, priority_target) for e in examples]
         present = sorted(set(targets), key=_target_order)
         if len(present) >= 2:
-            priority = _priority_head(matrix, examples, targets, p_weights, present)
-        assist = _assist_head(matrix, examples, weights, ASSIST_C)
+            priority = _priority_head(matrix, examples, targets, p_weights, present, names)
+        assist = _assist_head(matrix, examples, weights, ASSIST_C, assist_names)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     model = Model(
         classes=category.classes,
@@ -276,9 +343,11 @@ def train(
             "priority_c": PRIORITY_C,
             "assist_c": ASSIST_C,
             "min_df": min_df,
-            "features": "char 1-3 grams, lexicon concepts, danger signs; sublinear tf-idf, l2",
+            "features": "char 1-3 grams, lexicon concepts, danger signs, urgency cues; sublinear tf-idf, l2",
             "uncertain_below": UNCERTAIN_BELOW,
             "priority_target": priority_target,
+            "priority_indicators": list(names) if priority is not None else [],
+            "assist_indicators": list(assist_names) if assist is not None else [],
         },
     )
     if calibration is not None:
@@ -296,6 +365,7 @@ def train_calibrated(
     kept back the development examples (the independent calls' fixed fifth and ``dev.jsonl``)
     and was calibrated on them. Deterministic for given data."""
     base = training_examples(corpus_paths)
+    trained_on = {Path(p).name: file_digest(p) for p in corpus_paths}
     kept_back = [e for e in base if e.weight != 1.0 and is_dev(e.text)]
     first = train(
         base_examples=[e for e in base if not (e.weight != 1.0 and is_dev(e.text))],
@@ -305,8 +375,47 @@ def train_calibrated(
     )
     final = train(base_examples=base, extra_examples=extra_examples, c=c)
     return replace_meta(
-        final, temperature=first.meta["temperature"], calibrated_on=first.meta["calibrated_on"], seed=SEED
+        final,
+        temperature=first.meta["temperature"],
+        calibrated_on=first.meta["calibrated_on"],
+        assist_above=first.meta.get("assist_above", {}),
+        trained_on=trained_on,
+        seed=SEED,
     )
+
+
+def file_digest(path: str | Path) -> str:
+    """The SHA-256 of a training file, as the shipped model records what it was fitted on."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def choose_assist_thresholds(model: Model, examples: Iterable[Example]) -> dict[str, float]:
+    """Per agency, the assisting probability from which it assists that gives the best F1 of
+    the whole decision (the head's choice plus what the readable rules add) on ``examples``,
+    which the model was not trained on. Ties go to the threshold nearest the default."""
+    grid = [round(0.1 + 0.05 * i, 2) for i in range(17)]  # 0.10 .. 0.90
+    # Per agency and example: (head's probability, added by the rules on their own, truly assisting).
+    seen: dict[str, list[tuple[float, bool, bool]]] = {a: [] for a in AGENCIES}
+    rules_add = not model.assist_learns_rules
+    for e in examples:
+        prediction = model.predict(e.text if e.text.strip() else e.address, evidence=0)
+        probabilities, added = assist_evidence(model, prediction, prediction.best, normalise(e.text))
+        truth = set(e.also) - {CATEGORIES[e.category].agency}
+        for agency, p in probabilities.items():
+            seen[agency].append((p, rules_add and agency in added, agency in truth))
+    chosen: dict[str, float] = {}
+    for agency, rows in seen.items():
+        if not any(truth for _, _, truth in rows):
+            continue
+
+        def f1(t: float, rows: list[tuple[float, bool, bool]] = rows) -> float:
+            tp = sum(1 for p, added, truth in rows if (p >= t or added) and truth)
+            guessed = sum(1 for p, added, _ in rows if p >= t or added)
+            actual = sum(1 for _, _, truth in rows if truth)
+            return 2 * tp / (guessed + actual) if guessed + actual else 0.0
+
+        chosen[agency] = max(grid, key=lambda t: (round(f1(t), 6), -abs(t - ASSIST_ABOVE)))
+    return chosen
 
 
 def fit_temperature(model: Model, examples: Iterable[Example]) -> float:
@@ -343,10 +452,14 @@ def replace_meta(model: Model, **changes: Any) -> Model:
 
 
 def calibrated(model: Model, examples: Iterable[Example]) -> Model:
-    """``model`` with the category temperature fitted on ``examples`` (which it was not trained on)."""
+    """``model`` with the category temperature fitted on ``examples`` (which it was not trained
+    on) and, when it has an assisting head, the per-agency thresholds chosen on them."""
     items = [e for e in examples if e.category in model.classes]
     temperature = fit_temperature(model, items)
-    return replace_meta(model, temperature=round(temperature, 4), calibrated_on=len(items))
+    tuned = replace_meta(model, temperature=round(temperature, 4), calibrated_on=len(items))
+    if model.assist is None:
+        return tuned
+    return replace_meta(tuned, assist_above=choose_assist_thresholds(tuned, items))
 
 
 def save_model(model: Model, path: str | Path = DEFAULT_MODEL_PATH) -> Path:

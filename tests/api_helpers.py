@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from dispatch.db import connect as db_connect
+from dispatch.runtime.db import connect as db_connect
 from dispatch.store.users import add_user
 
 

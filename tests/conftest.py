@@ -2,8 +2,15 @@
 
 The servers are those named by ``DISPATCH_TEST_DATABASE_URL`` and ``DISPATCH_TEST_REDIS_URL``;
 when unset, an embedded PostgreSQL and Valkey are started for the session. Each session
-creates its own database (dropped at the end); each test starts from a clean state by
+creates its own databases (dropped at the end); each test starts from a clean state by
 truncating the mutable tables, which is far faster than re-creating the schema.
+
+Redis databases: a session uses two, both emptied when it ends:
+- N, the one ``DISPATCH_TEST_REDIS_URL`` names: the session's own server and most tests;
+- N + 1 (``other_redis_db``): servers the tests start in other processes or beside the
+  session's one (``tests/agencies``, ``tests/faults``, ``tests/realtime/test_processes.py``,
+  ``tests/dispatch/test_bench.py``), so that their streams do not mix with the session's.
+A Redis Cluster has database 0 only; there both are the same.
 """
 
 from __future__ import annotations
@@ -24,18 +31,15 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch import redis_client
-from dispatch.app import create_app
-from dispatch.auth import forget_cached_tokens
 from dispatch.classifier import IN_SERVICE
-from dispatch.db import connect, create_pool
-from dispatch.embedded import EmbeddedPostgres, EmbeddedValkey
-from dispatch.logconfig import configure_logging
-from dispatch.redis_client import RedisClient, is_multi_node, parse_target
-from dispatch.server import prepare_database
-from dispatch.settings import Settings
-from dispatch.store.desks import forget_directory
-from dispatch.store.gazetteer import forget_gazetteer
+from dispatch.runtime import redis_client
+from dispatch.runtime.app import create_app, forget_kept
+from dispatch.runtime.db import connect, create_pool
+from dispatch.runtime.embedded import EmbeddedPostgres, EmbeddedValkey
+from dispatch.runtime.logconfig import configure_logging
+from dispatch.runtime.redis_client import RedisClient, is_multi_node, parse_target
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings
 from dispatch.store.reference import sync_reference_data
 from dispatch.store.users import Principal, add_user
 from tests.log_tap import LOG_TAP
@@ -122,12 +126,23 @@ def server_dsn(embedded_dir: Path) -> Iterator[str]:
     server.stop()
 
 
+async def empty_test_redis(url: str) -> None:
+    """Empty both Redis databases a session uses (see the module's docstring)."""
+    for each in dict.fromkeys((url, other_redis_db(url))):
+        client = redis_client.connect(each, socket_timeout=10)
+        try:
+            await redis_client.flush(client)
+        finally:
+            await redis_client.close(client)
+
+
 @pytest.fixture(scope="session")
-def redis_url(embedded_dir: Path) -> Iterator[str]:
-    """The URL of the Redis (or Valkey) the tests use."""
+async def redis_url(embedded_dir: Path) -> AsyncIterator[str]:
+    """The URL of the Redis (or Valkey) the tests use; a configured one is left empty."""
     configured = os.environ.get("DISPATCH_TEST_REDIS_URL")
     if configured:
         yield configured
+        await empty_test_redis(configured)  # no stream keys left behind for the next run
         return
     server = EmbeddedValkey(embedded_dir / "valkey")
     yield server.start()
@@ -173,7 +188,7 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         redis_url=redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         port=0,
-        sms=False,  # tests of text messages run their own notifier (tests/dispatch/test_sms.py)
+        sms=False,  # tests of text messages run their own notifier (tests/dispatch/delivery/test_sms.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -212,9 +227,6 @@ async def reset_state(pool: asyncpg.Pool, redis: RedisClient) -> None:
     await redis_client.flush(redis)  # on a Cluster: every primary
     # The process's model in service follows the (now empty) table at once, not in 5 s.
     IN_SERVICE.model, IN_SERVICE.model_id = None, None
-    forget_cached_tokens()
-    forget_directory()
-    forget_gazetteer()
 
 
 @pytest.fixture
@@ -235,6 +247,7 @@ async def server(settings: Settings) -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def http(server: TestServer, clean: None) -> AsyncIterator[aiohttp.ClientSession]:
     """A real HTTP client pointed at the service, on a clean state."""
+    forget_kept(server.app)  # the shared server kept tokens, desks and places of the tables emptied
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
         yield session
 

@@ -17,13 +17,13 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import AgencyCode, AssignmentOut, EventOut, Moment, Strict, Text
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, REDIS, SETTINGS
-from dispatch.auth import authenticate
 from dispatch.delivery import dead
+from dispatch.runtime.app_keys import DB, REDIS, SETTINGS
 from dispatch.store.notes import add_note
 
 NoteKind = Literal["on_scene", "casualties", "needs_agency", "note"]

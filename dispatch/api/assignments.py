@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel
 
-from dispatch import metrics
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import Empty, ReasonRequest, ResolveRequest, TransferRequest, TransitionOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.lifecycle import Action
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB
 from dispatch.store.assignments import transition
 from dispatch.store.tickets import get_ticket
 

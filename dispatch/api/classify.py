@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import ClassifyOut, ClassifyRequest
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import Unavailable
-from dispatch.intake import classification_dict, propose
+from dispatch.intake.decision import classification_dict, propose
+from dispatch.runtime.app_keys import DB, GAZETTEER
 from dispatch.store.duplicates import find_duplicates
-from dispatch.store.gazetteer import gazetteer_in_service
 
 
 @describe(
@@ -30,7 +29,7 @@ async def classify(request: web.Request) -> web.Response:
     await authenticate(request, "classify")
     body = await read_model(request, ClassifyRequest)
     district = body.district or routing.locate_district(body.address, None, body.lat, body.lon)
-    proposal = propose(body.text, body.address, district, await gazetteer_in_service(request.app[DB]))
+    proposal = propose(body.text, body.address, district, await request.app[GAZETTEER].get(request.app[DB]))
     if proposal is None:
         raise Unavailable("the classifier is not available", headers={"Retry-After": "30"})
     result = classification_dict(proposal) | {"id": body.id, "district": proposal.district or district}

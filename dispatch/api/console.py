@@ -6,7 +6,7 @@
   knowledge base, for supervisors and admins); ``/status`` for citizens.
 - ``POST /console/session`` exchanges a user name and password, or an API token, for a session
   cookie (a form or JSON); ``DELETE /console/session`` signs out. Wrong passwords are
-  rate-limited per user name and per address. See dispatch/sessions.py and docs/consoles.md.
+  rate-limited per user name and per address. See dispatch/access/sessions.py and docs/consoles.md.
 
 Pages carry a strict Content-Security-Policy: scripts and styles only from this service, no
 inline script, connections only back to this service (fetch and websockets).
@@ -25,14 +25,14 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 import agencies
+from dispatch.access.passwords import hash_password_async, needs_rehash, verify_password_async
+from dispatch.access.ratelimit import LIMITER, client_address, key_id, rule
+from dispatch.access.sessions import end_session, same_origin, session_expiry, session_principal, start_session
 from dispatch.api.responses import json_response, read_form, read_model
 from dispatch.api.schemas import MeOut, Strict
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import Forbidden, NotFound, Unauthorized
-from dispatch.passwords import hash_password_async, needs_rehash, verify_password_async
-from dispatch.ratelimit import LIMITER, client_address, key_id, rule
-from dispatch.sessions import end_session, same_origin, session_expiry, session_principal, start_session
+from dispatch.runtime.app_keys import DB, SETTINGS
 from dispatch.store.users import (
     Principal,
     find_by_token,

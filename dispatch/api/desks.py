@@ -7,13 +7,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_text, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import AgencyCode, DistrictCode, Strict
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import NotFound
+from dispatch.runtime.app_keys import DB, DESKS
 from dispatch.store import desks as store
 
 
@@ -74,6 +74,7 @@ async def put_desk(request: web.Request) -> web.Response:
             districts=sorted(set(body.districts)),
             city_level=body.city_level,
         )
+    request.app[DESKS].forget()  # this process routes to the new layout at once, the others within seconds
     return json_response(desk)
 
 

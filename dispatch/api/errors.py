@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 import asyncpg
 import redis.exceptions
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import InvalidURLError
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from dispatch.api.responses import UNREADABLE_BODY, json_response
 from dispatch.errors import ApiError, BadRequest
@@ -67,6 +71,44 @@ def error_response(
     """The one shape of every error body."""
     body = {"error": {"code": code, "message": message, "details": details or []}}
     return json_response(body, status=status, headers=headers)
+
+
+def _protocol_error(
+    self: RequestHandler,
+    request: BaseRequest,
+    status: int = 500,
+    exc: BaseException | None = None,
+    message: str | None = None,
+) -> web.StreamResponse:
+    """What aiohttp answers when a request cannot reach the app at all, in the one error shape.
+
+    A request line or header aiohttp's parser refuses (raw non-ASCII in the URL, a line over
+    8 KiB, bytes HTTP forbids, no ``Host``) is the client's mistake: one warning line
+    ``http.malformed_request``, no traceback, so that a traceback in the log always means a bug.
+    """
+    if status >= 500:
+        self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
+        body = error_response(status, "internal", "internal error; it has been logged")
+    else:
+        reason = (message or HTTPStatus(status).phrase).splitlines()[0][:200]
+        log.warning("http.malformed_request", status=status, reason=reason, error=type(exc).__name__)
+        text = "the request cannot be parsed as HTTP: " + reason.split(":", 1)[0].strip()
+        if isinstance(exc, InvalidURLError):
+            text += " (percent-encode every character outside ASCII as UTF-8, e.g. 驿 as %E9%A9%BF)"
+        body = error_response(status, _HTTP_CODES.get(status, "http_error"), text)
+    if request.writer.output_size > 0:
+        raise ConnectionError("the response has begun: no error response can follow")
+    body.force_close()
+    return body
+
+
+def install_protocol_errors() -> None:
+    """Answer requests aiohttp's own HTTP layer refuses in the JSON error shape.
+
+    aiohttp builds those answers (plain text) in ``RequestHandler.handle_error`` before any
+    middleware runs, and offers no hook for them; this replaces that one method.
+    """
+    RequestHandler.handle_error = _protocol_error  # type: ignore[method-assign]
 
 
 def data_exception(exc: asyncpg.DataError) -> BadRequest:

@@ -11,12 +11,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import Strict, Text
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import ValidationFailed
+from dispatch.runtime.app_keys import DB, GAZETTEER
 from dispatch.store import gazetteer as store
 
 
@@ -89,6 +89,7 @@ async def import_gazetteer(request: web.Request) -> web.Response:
         ) from None
     async with request.app[DB].acquire() as conn:
         result = await store.import_places(conn, places, source=f"api:{principal.name}", replace=body.replace)
+    request.app[GAZETTEER].forget()  # this process places with the new gazetteer at once, the others within seconds
     return json_response(result)
 
 

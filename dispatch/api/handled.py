@@ -13,13 +13,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import AgencyCode, AssignmentOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import Forbidden
+from dispatch.runtime.app_keys import DB
 from dispatch.store.handled import handled
 
 SHIFT = timedelta(hours=12)

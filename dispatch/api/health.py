@@ -10,8 +10,8 @@ from dispatch import __version__
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import HealthOut, ReadyOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, REDIS
-from dispatch.redis_client import ping
+from dispatch.runtime.app_keys import DB, REDIS
+from dispatch.runtime.redis_client import ping
 
 CHECK_TIMEOUT_S = 2.0
 

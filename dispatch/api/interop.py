@@ -12,19 +12,19 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import routing
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id
 from dispatch.api.responses import json_response, read_model, validation_details
-from dispatch.api.schemas import Location, TicketCreate, TicketOut
+from dispatch.api.schemas import Location, TicketOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, SETTINGS
-from dispatch.auth import authenticate
 from dispatch.errors import Conflict, NotFound, ValidationFailed
-from dispatch.intake import decide
+from dispatch.intake.filing import file_ticket
+from dispatch.intake.new_ticket import NewTicket
 from dispatch.interop import cap, eido
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
 from dispatch.store import eido as eido_store
 from dispatch.store.events import NewEvent
-from dispatch.store.tickets import Decision, create_ticket, get_ticket
+from dispatch.store.tickets import get_ticket
 
 log = structlog.get_logger("dispatch.interop")
 
@@ -141,29 +141,24 @@ def _queue_reason(incident: eido.Incident) -> dict[str, Any]:
     return {"cause": "uncategorised", "reason": text, "code": reason, "incident_type": incident.incident_type}
 
 
-def _decision(incident: eido.Incident, location: Location) -> Decision:
-    """The mapped category's routing, or the call-takers' queue when the type maps to none."""
-    if incident.category is None:
-        district = location.district or routing.locate_district(location.address, None, location.lat, location.lon)
-        return Decision(
-            category=None,
-            priority=incident.priority or eido.QUEUE_PRIORITY,
-            agencies=[],
-            district=district,
-            classification=None,
-        )
-    # Checked facts only (category, priority and agencies are known codes, the location is
-    # validated), so the router and store see the same body as POST /tickets.
-    fields: dict[str, Any] = {
-        "description": incident.description,
-        "channel": "eido",
-        "caller": None,
-        "location": location,
-        "category": incident.category,
-        "priority": incident.priority,
-        "agencies": incident.agencies or None,
-    }
-    return decide(TicketCreate.model_construct(**fields))
+def _new_ticket(incident: eido.Incident, location: Location, events: list[tuple[str, dict[str, Any]]]) -> NewTicket:
+    """The hand-over as a new ticket: routed by its mapped category, or to the call-takers'
+    queue when the type maps to none."""
+    return NewTicket(
+        description=incident.description,
+        channel="eido",
+        address=location.address,
+        district=location.district,
+        lat=location.lat,
+        lon=location.lon,
+        caller_phone=incident.caller_phone,
+        caller_name=incident.caller_name,
+        category=incident.category,
+        priority=incident.priority or (eido.QUEUE_PRIORITY if incident.category is None else None),
+        agencies=incident.agencies or None,
+        queue=incident.category is None,
+        events=events,
+    )
 
 
 def _note_event(note: eido.Note) -> tuple[str, dict[str, Any]]:
@@ -199,10 +194,10 @@ async def import_eido(request: web.Request) -> web.Response:
     raw: dict[str, Any] = document.model_dump(mode="json", exclude_none=True)
     incident = eido.import_incident(raw)
     location = _location(incident)
-    decision = _decision(incident, location)
     request_hash = hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).digest()
     callback_digests = [eido_store.digest(uri) for uri in incident.callbacks]
     created = True
+    duplicates: list[dict[str, Any]] = []
     async with request.app[DB].acquire() as conn, conn.transaction():
         imported = None
         if incident.tracking_id:
@@ -246,23 +241,17 @@ async def import_eido(request: web.Request) -> web.Response:
                 )
         else:
             extra: list[tuple[str, dict[str, Any]]] = [("ticket.imported", _provenance(incident))]
-            if decision.category is None:
+            if incident.category is None:
                 extra.append(("ticket.queued", _queue_reason(incident)))
             extra.extend(_note_event(n) for n in incident.notes)
-            outcome = await create_ticket(
+            filed = await file_ticket(
                 conn,
                 principal,
-                description=incident.description,
-                channel="eido",
-                caller_phone=incident.caller_phone,
-                caller_name=incident.caller_name,
-                address=location.address,
-                lat=location.lat,
-                lon=location.lon,
-                decision=decision,
-                extra_events=extra,
+                _new_ticket(incident, location, extra),
+                gazetteer=await request.app[GAZETTEER].get(conn),
+                desks=await request.app[DESKS].get(conn),
             )
-            ticket_id = outcome.id
+            ticket_id, duplicates = filed.id, filed.duplicates
             if incident.tracking_id:
                 await eido_store.record_incident(
                     conn,
@@ -274,6 +263,8 @@ async def import_eido(request: web.Request) -> web.Response:
                     callbacks=callback_digests,
                 )
         ticket = await get_ticket(conn, ticket_id, principal)
+    if ticket["category"]:
+        ticket["duplicates"] = duplicates
     log.info("eido.imported", ticket_id=ticket_id, source=incident.source, created=created)
     return json_response(ticket, status=201 if created else 200, headers={"Location": f"/api/v1/tickets/{ticket_id}"})
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import AgencyCode, CategoryCode, RequiredText, Strict, Text
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
+from dispatch.runtime.app_keys import DB
 from dispatch.store import kb as store
 
 Keyword = Annotated[RequiredText, Field(max_length=50)]

@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from dispatch.access.auth import authenticate
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import MeOut
 from dispatch.api.spec import describe
-from dispatch.auth import authenticate
 
 
 @describe("Who the token belongs to", tag="auth", responses={200: MeOut}, operation="me")

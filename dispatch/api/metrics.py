@@ -9,9 +9,9 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from dispatch import metrics
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, HUB
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB, HUB
 
 log = structlog.get_logger("dispatch.metrics")
 HOOK_TIMEOUT_S = 2.0

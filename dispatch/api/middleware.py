@@ -9,8 +9,8 @@ import uuid
 import structlog
 from aiohttp import web
 
+from dispatch.access.auth import PRINCIPAL_KEY
 from dispatch.api.errors import Handler
-from dispatch.auth import PRINCIPAL_KEY
 
 log = structlog.get_logger("dispatch.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

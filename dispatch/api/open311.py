@@ -23,21 +23,21 @@ from multidict import MultiDictProxy
 from pydantic import ValidationError as PydanticValidationError
 
 import agencies
+from dispatch.access.permissions import roles_for
+from dispatch.access.ratelimit import LIMITER, key_id, limit_address, rule
 from dispatch.api.errors import Handler, data_exception
 from dispatch.api.responses import read_form
-from dispatch.api.schemas import Location, TicketCreate
-from dispatch.app_keys import DB, SETTINGS
+from dispatch.api.schemas import Location
 from dispatch.bounds import EARLIEST, LATEST, in_window
 from dispatch.errors import ApiError, BadRequest, Forbidden, NotFound
-from dispatch.intake import decide
+from dispatch.intake.filing import file_ticket
+from dispatch.intake.new_ticket import NewTicket
 from dispatch.interop.public_text import CHINA, agency_names, local_iso, redact, status_text
 from dispatch.normalise import clean_text, normalise_phone
 from dispatch.open311 import render, services
 from dispatch.open311.render import Format
-from dispatch.permissions import roles_for
-from dispatch.ratelimit import LIMITER, key_id, limit_address, rule
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
 from dispatch.store.public import OPEN311_CLOSED_STATUSES, Open311Query, open311_number_by_token, open311_requests
-from dispatch.store.tickets import create_ticket
 from dispatch.store.users import Principal, find_by_token
 
 log = structlog.get_logger("dispatch.open311")
@@ -251,37 +251,36 @@ async def post_request(request: web.Request) -> web.Response:
         location = Location(address=address or "", lat=lat, lon=lon)
     except PydanticValidationError as exc:
         raise BadRequest("the location does not fit: " + "; ".join(e["msg"] for e in exc.errors())) from None
-    # The same decision as POST /api/v1/tickets: the service code is the category, the router
-    # proposes priority and assisting agencies from the text.
-    fields: dict[str, Any] = {"description": text, "channel": "open311", "caller": None, "location": location}
-    body = TicketCreate.model_construct(**fields, category=code, priority=None, agencies=None)
-    decision = decide(body)
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and (len(key) > 200 or not key.isprintable()):
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
     fingerprint = {"form": sorted((k, v) for k, v in form.items() if isinstance(v, str) and k != "api_key")}
-    request_hash = hashlib.sha256(orjson.dumps(fingerprint)).digest()
+    # Filed as POST /api/v1/tickets files: the service code is the category, the router
+    # proposes priority and assisting agencies from the text. Facts the ticket has no column
+    # for go into a ticket.service_request event; e-mail, device_id and account_id are not
+    # kept (events are permanent and we have no e-mail channel).
+    new = NewTicket(
+        description=text,
+        channel="open311",
+        address=location.address,
+        lat=lat,
+        lon=lon,
+        caller_phone=phone,
+        caller_name=name,
+        category=code,
+        events=[("ticket.service_request", {"service_code": code, "attributes": answers, "media_url": media_url})],
+        idempotency_key=key,
+        request_hash=hashlib.sha256(orjson.dumps(fingerprint)).digest(),
+    )
     async with request.config_dict[DB].acquire() as conn:
-        # Facts the ticket has no column for go into a ticket.service_request event; e-mail,
-        # device_id and account_id are not kept (events are permanent and we have no e-mail channel).
-        outcome = await create_ticket(
+        filed = await file_ticket(
             conn,
             principal,
-            description=text,
-            channel="open311",
-            caller_phone=phone,
-            caller_name=name,
-            address=location.address,
-            lat=lat,
-            lon=lon,
-            decision=decision,
-            idempotency_key=key,
-            request_hash=request_hash,
-            extra_events=[
-                ("ticket.service_request", {"service_code": code, "attributes": answers, "media_url": media_url})
-            ],
+            new,
+            gazetteer=await request.config_dict[GAZETTEER].get(conn),
+            desks=await request.config_dict[DESKS].get(conn),
         )
-        ticket_id, created = outcome.id, outcome.created
+        ticket_id, created = filed.id, filed.created
         row = await conn.fetchrow(
             """
             SELECT t.number, t.tracking_token, t.priority, a.agency, a.resolve_due

@@ -10,11 +10,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from dispatch import __version__
+from dispatch.access.permissions import roles_for
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import ErrorOut
 from dispatch.api.spec import OperationSpec, spec_of
 from dispatch.bounds import MAX_BIGINT
-from dispatch.permissions import roles_for
 
 DOCUMENT_KEY = web.AppKey("openapi_document", dict)
 

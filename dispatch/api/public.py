@@ -18,11 +18,11 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from dispatch.access.ratelimit import LIMITER, client_address, rule
 from dispatch.api.params import query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import PriorityCode, Strict, Text
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB, SETTINGS
 from dispatch.errors import NotFound
 from dispatch.interop.public_text import (
     agency_names,
@@ -32,10 +32,10 @@ from dispatch.interop.public_text import (
     redact,
     status_text,
 )
-from dispatch.ratelimit import LIMITER, client_address, rule
+from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.tasks import owned_task
 from dispatch.store.feedback import close_resolved, record_feedback
 from dispatch.store.public import citizen_view, find_for_citizen, short_code_of
-from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.public")
 
@@ -208,12 +208,9 @@ async def feedback_grace_context(app: web.Application) -> AsyncIterator[None]:
     if settings.feedback_grace_check_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(
-        _close_periodically(app, settings.feedback_grace_check_seconds, timedelta(days=settings.feedback_grace_days)),
-        name="feedback-grace",
-    )
-    yield
-    await stop_task(task)
+    grace = timedelta(days=settings.feedback_grace_days)
+    async with owned_task(_close_periodically(app, settings.feedback_grace_check_seconds, grace), "feedback-grace"):
+        yield
 
 
 def setup(app: web.Application) -> None:

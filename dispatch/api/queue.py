@@ -5,14 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import QueuePage, RerouteRequest, TicketOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import Conflict
-from dispatch.intake import redecide
+from dispatch.intake.decision import Before, decide
+from dispatch.intake.new_ticket import NewTicket
+from dispatch.runtime.app_keys import DB
 from dispatch.store import queue as store
 from dispatch.store.tickets import get_ticket
 
@@ -61,10 +62,24 @@ async def reroute(request: web.Request) -> web.Response:
                 code="not_in_queue",
                 details=[{"ticket_id": ticket_id, "status": ticket["status"]}],
             )
-        decision = redecide(
-            ticket, category=body.category, priority=body.priority, agencies=body.agencies, district=body.district
+        decision = decide(
+            NewTicket(
+                description=ticket["description"],
+                channel=ticket["channel"],
+                address=ticket["location"]["address"],
+                district=body.district or ticket["location"]["district"],
+                lat=ticket["location"]["lat"],
+                lon=ticket["location"]["lon"],
+                category=body.category,
+                priority=body.priority,
+                agencies=body.agencies,
+            ),
+            before=Before(ticket["category"], ticket["priority"]),
         )
-        routed = await store.reroute(conn, ticket_id, principal, decision, expected=ticket)
+        route = store.Route(
+            decision.category, decision.priority, decision.agencies, decision.district, decision.classification
+        )
+        routed = await store.reroute(conn, ticket_id, principal, route, expected=ticket)
     return json_response(routed)
 
 

@@ -18,11 +18,11 @@ from multidict import MultiDict, MultiDictProxy
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from dispatch.app_keys import SETTINGS
 from dispatch.bounds import OutOfBounds, bound_json
 from dispatch.encoding import dumps
 from dispatch.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from dispatch.normalise import strip_unsafe
+from dispatch.runtime.app_keys import SETTINGS
 
 M = TypeVar("M", bound=BaseModel)
 

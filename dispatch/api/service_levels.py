@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import (
@@ -28,9 +29,8 @@ from dispatch.api.schemas import (
     TicketOut,
 )
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.deadlines import store as deadlines
+from dispatch.runtime.app_keys import DB
 from dispatch.store.events import actor_label
 from dispatch.store.service_levels import list_service_levels, set_service_level
 from dispatch.store.tickets import get_ticket

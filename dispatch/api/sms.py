@@ -8,11 +8,11 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
+from dispatch.runtime.app_keys import DB
 from dispatch.store.sms import list_messages
 
 

@@ -15,14 +15,14 @@ from typing import Literal
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import query
 from dispatch.api.responses import json_response
 from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
-from dispatch.app_keys import REPLICA, SETTINGS
-from dispatch.auth import authenticate
 from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
+from dispatch.runtime.app_keys import REPLICA, SETTINGS
 from dispatch.store import stats as store
 from dispatch.store.users import Principal
 

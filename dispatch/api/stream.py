@@ -16,15 +16,15 @@ import structlog
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError as PydanticValidationError
 
+from dispatch.access.auth import authenticate
+from dispatch.access.permissions import roles_for
 from dispatch.api.responses import validation_details
 from dispatch.api.schemas import ReasonRequest, ResolveRequest, TransferRequest
-from dispatch.app_keys import DB, HUB, SETTINGS
-from dispatch.auth import authenticate
 from dispatch.encoding import dumps
 from dispatch.errors import ApiError, BadRequest, DispatchError, Forbidden, RateLimited, ValidationFailed
-from dispatch.hub import Subscriber
 from dispatch.lifecycle import Action
-from dispatch.permissions import roles_for
+from dispatch.pipeline.hub import Subscriber
+from dispatch.runtime.app_keys import DB, HUB, SETTINGS
 from dispatch.store.assignments import transition
 from dispatch.store.users import Principal
 

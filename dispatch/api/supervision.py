@@ -15,12 +15,12 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import AgencyCode, AssignmentOut, EventOut, RequiredText, Strict, Text, TicketOut
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
+from dispatch.runtime.app_keys import DB
 from dispatch.store import supervision as store
 from dispatch.store.tickets import get_ticket
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import metrics
-from dispatch.answering import answer_call
+from dispatch.access.auth import authenticate
 from dispatch.api.params import path_id, query
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import (
@@ -30,19 +28,15 @@ from dispatch.api.schemas import (
     TicketPage,
 )
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.encoding import dumps
 from dispatch.errors import BadRequest
-from dispatch.intake import decide
+from dispatch.intake.filing import file_ticket
+from dispatch.intake.new_ticket import NewTicket
 from dispatch.lifecycle import TicketStatus
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER
 from dispatch.store import tickets as store
+from dispatch.store.answers import Answer
 from dispatch.store.assignments import add_assignment
-from dispatch.store.duplicates import CandidateSearch, find_duplicates
-from dispatch.store.gazetteer import gazetteer_in_service
-from dispatch.store.queue import queued_event
-from dispatch.store.tickets import Decision
-from dispatch.store.users import Principal
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -53,12 +47,6 @@ def _idempotency_key(request: web.Request) -> str | None:
     if not key or len(key) > 200 or not key.isprintable():
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters", code="bad_idempotency_key")
     return key
-
-
-def _queued(decision: Decision) -> tuple[str, dict[str, Any]]:
-    """The ``ticket.queued`` event of a ticket filed to the 待分派 queue."""
-    event = queued_event(0, cause="uncategorised" if decision.category is None else "other")
-    return event.type, event.data
 
 
 @describe(
@@ -74,67 +62,38 @@ async def create_ticket(request: web.Request) -> web.Response:
     principal = await authenticate(request, "ticket.create")
     key = _idempotency_key(request)
     body = await read_model(request, TicketCreate)
-    request_hash = hashlib.sha256(dumps(body.model_dump(mode="json"))).digest()
-    if body.answer is not None:
-        return await _answer(request, principal, body, key, request_hash)
-    decision = decide(body, await gazetteer_in_service(request.app[DB]))
-    location = body.location
-    lat = location.lat if location.lat is not None else decision.lat
-    lon = location.lon if location.lon is not None else decision.lon
-    search = None
-    if decision.category:
-        search = CandidateSearch.around(decision.category, decision.district, lat, lon)
+    new = NewTicket(
+        description=body.description,
+        channel=body.channel,
+        address=body.location.address,
+        district=body.location.district,
+        lat=body.location.lat,
+        lon=body.location.lon,
+        caller_phone=body.caller.phone,
+        caller_name=body.caller.name,
+        no_phone_reason=body.caller.no_phone_reason,
+        category=body.category,
+        priority=body.priority,
+        agencies=body.agencies,
+        queue=body.queue,
+        answer=Answer(body.answer.kb_entry, body.answer.text) if body.answer is not None else None,
+        facts=body.facts or {},
+        idempotency_key=key,
+        request_hash=hashlib.sha256(dumps(body.model_dump(mode="json"))).digest(),
+    )
     async with request.app[DB].acquire() as conn:
-        outcome = await store.create_ticket(
+        filed = await file_ticket(
             conn,
             principal,
-            description=body.description,
-            channel=body.channel,
-            caller_phone=body.caller.phone,
-            caller_name=body.caller.name,
-            no_phone_reason=body.caller.no_phone_reason,
-            address=body.location.address,
-            lat=lat,
-            lon=lon,
-            decision=decision,
-            idempotency_key=key,
-            request_hash=request_hash,
-            facts=body.facts,
-            candidates=search,
-            extra_events=[_queued(decision)] if not decision.agencies else (),
+            new,
+            gazetteer=await request.app[GAZETTEER].get(conn),
+            desks=await request.app[DESKS].get(conn),
         )
-        ticket_id, created = outcome.id, outcome.created
-        ticket = outcome.ticket or await store.get_ticket(conn, ticket_id, principal, detail=False)
-        if ticket["category"]:
-            # A new ticket's candidates came with it; a replayed one's are read now.
-            ticket["duplicates"] = await find_duplicates(
-                conn,
-                candidates=outcome.candidates,
-                exclude_id=ticket_id,
-                category=ticket["category"],
-                text=ticket["description"],
-                address=ticket["location"]["address"],
-                district=ticket["location"]["district"],
-                lat=ticket["location"]["lat"],
-                lon=ticket["location"]["lon"],
-                now=datetime.now(UTC),
-            )
-    if created:
-        metrics.ticket_created(ticket["category"], ticket["priority"])
-    return json_response(ticket, status=201 if created else 200, headers={"Location": f"/api/v1/tickets/{ticket_id}"})
-
-
-async def _answer(
-    request: web.Request, principal: Principal, body: TicketCreate, key: str | None, request_hash: bytes
-) -> web.Response:
-    """The create of a consultation answered at first contact (dispatch/answering.py)."""
-    async with request.app[DB].acquire() as conn:
-        outcome = await answer_call(conn, principal, body, idempotency_key=key, request_hash=request_hash)
-        ticket = outcome.ticket or await store.get_ticket(conn, outcome.id, principal, detail=False)
-    if outcome.created:
-        metrics.ticket_created(ticket["category"], ticket["priority"])
-    status = 201 if outcome.created else 200
-    return json_response(ticket, status=status, headers={"Location": f"/api/v1/tickets/{outcome.id}"})
+    ticket = filed.ticket
+    if ticket["category"] and body.answer is None:
+        ticket["duplicates"] = filed.duplicates
+    status = 201 if filed.created else 200
+    return json_response(ticket, status=status, headers={"Location": f"/api/v1/tickets/{filed.id}"})
 
 
 @describe(

@@ -8,13 +8,13 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from dispatch.access.auth import authenticate
+from dispatch.access.passwords import MAX_LENGTH, MIN_LENGTH, hash_password_async
 from dispatch.api.responses import json_response, read_model
 from dispatch.api.schemas import Strict
 from dispatch.api.spec import describe
-from dispatch.app_keys import DB
-from dispatch.auth import authenticate
 from dispatch.errors import NotFound
-from dispatch.passwords import MAX_LENGTH, MIN_LENGTH, hash_password_async
+from dispatch.runtime.app_keys import DB
 from dispatch.store.users import set_password
 
 

@@ -4,5 +4,6 @@ clock while an assignment waits on the citizen.
 - ``policy``: when each level is due and who hears of it (pure)
 - ``store``: the SQL (what is due, sending once, pause and resume)
 - ``watcher``: the background loop, one leader across all server processes
-- ``bench``: ``dispatch bench-escalation``, escalation lag with many open assignments
+
+Its benchmark (``dispatch bench-escalation``) is ``dispatch_tools/bench/escalation.py``.
 """

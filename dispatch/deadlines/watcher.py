@@ -18,13 +18,14 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from dispatch import metrics
-from dispatch.app_keys import DB, SETTINGS
 from dispatch.deadlines.policy import EscalationPolicy
 from dispatch.deadlines.store import DeadlineStore, Sent
-from dispatch.leader import LeaderLock
-from dispatch.settings import Settings
-from dispatch.tasks import stop_task
+from dispatch.pipeline.leader import LeaderLock
+from dispatch.runtime import metrics
+from dispatch.runtime.app_keys import DB, SETTINGS
+from dispatch.runtime.db import DATABASE_DOWN
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import owned_task
 
 log = structlog.get_logger("dispatch.deadlines")
 
@@ -85,7 +86,7 @@ class DeadlineWatcher:
             while True:
                 try:
                     pause = await self.tick()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                except DATABASE_DOWN as exc:  # TimeoutError is an OSError
                     log.warning("deadline_watcher.tick_failed", error=repr(exc))
                     pause = ERROR_BACKOFF_S
                 await asyncio.sleep(pause)
@@ -146,8 +147,5 @@ async def deadline_watcher_context(app: web.Application) -> AsyncIterator[None]:
         return
     watcher = DeadlineWatcher.from_settings(app[DB], settings)
     app[DEADLINE_WATCHER] = watcher
-    task = asyncio.get_running_loop().create_task(watcher.run(), name="deadline-watcher")
-    try:
+    async with owned_task(watcher.run(), "deadline-watcher"):
         yield
-    finally:
-        await stop_task(task)

@@ -24,7 +24,7 @@ from dispatch.delivery.payload import body_for, delivery_id
 from dispatch.delivery.sender import DeliveryFailed, send
 from dispatch.delivery.streams import dead_stream, read_range
 from dispatch.errors import NotFound, ValidationFailed
-from dispatch.redis_client import RedisClient
+from dispatch.runtime.redis_client import RedisClient
 from dispatch.store import webhooks as store
 
 log = structlog.get_logger("dispatch.delivery")

@@ -14,13 +14,14 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from dispatch.app_keys import DB, REDIS, SETTINGS
 from dispatch.delivery.sender import USER_AGENT
 from dispatch.delivery.worker import WebhookWorker
-from dispatch.redis_client import RedisClient
-from dispatch.settings import Settings
+from dispatch.runtime.app_keys import DB, REDIS, SETTINGS
+from dispatch.runtime.db import DATABASE_DOWN
+from dispatch.runtime.redis_client import RedisClient
+from dispatch.runtime.settings import Settings
+from dispatch.runtime.tasks import owned_task, stop_task
 from dispatch.store.webhooks import Webhook, active_webhooks
-from dispatch.tasks import stop_task
 
 log = structlog.get_logger("dispatch.delivery")
 
@@ -50,7 +51,7 @@ class DeliveryService:
                 while True:
                     try:
                         hooks = await active_webhooks(self.pool)
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    except DATABASE_DOWN as exc:
                         log.warning("delivery.webhooks_unavailable", error=repr(exc))
                     else:
                         self._reconcile(hooks, http)
@@ -96,8 +97,5 @@ async def delivery_context(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     service = DeliveryService(app[DB], app[REDIS], settings)
-    task = asyncio.get_running_loop().create_task(service.run(), name="delivery")
-    try:
+    async with owned_task(service.run(), "delivery"):
         yield
-    finally:
-        await stop_task(task)

@@ -10,8 +10,8 @@ from typing import Any, Final, cast
 
 import redis.exceptions
 
-from dispatch.bus import agency_stream
-from dispatch.redis_client import RedisClient
+from dispatch.pipeline.bus import agency_stream
+from dispatch.runtime.redis_client import RedisClient
 
 DEAD_MAXLEN: Final = 100_000
 

@@ -38,13 +38,14 @@ from tenacity import (
     wait_random,
 )
 
-from dispatch.backoff import Backoff
-from dispatch.bus import agency_stream
 from dispatch.delivery.payload import body_for, delivery_id, wanted_by
 from dispatch.delivery.sender import DeliveryFailed, send
 from dispatch.delivery.streams import DEAD_MAXLEN, dead_stream, ensure_group, group_name, is_nogroup, read_range
-from dispatch.redis_client import UNAVAILABLE, RedisClient
-from dispatch.settings import Settings
+from dispatch.pipeline.bus import agency_stream
+from dispatch.runtime.backoff import Backoff
+from dispatch.runtime.db import DATABASE_DOWN
+from dispatch.runtime.redis_client import UNAVAILABLE, RedisClient
+from dispatch.runtime.settings import Settings
 from dispatch.store import webhooks as store
 
 log = structlog.get_logger("dispatch.delivery")
@@ -425,5 +426,5 @@ class WebhookWorker:
         # Bookkeeping for operators: never worth failing a delivery over.
         try:
             await write
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             log.warning("delivery.bookkeeping_failed", webhook_id=self.webhook.id, error=repr(exc))

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.access.visibility import may_see_ticket
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.lifecycle import (
     CLOSED_STATES,
@@ -23,9 +24,10 @@ from dispatch.lifecycle import (
     IllegalTransition,
     next_state,
 )
+from dispatch.store.assignment_rows import insert_assignments, refresh_status, ticket_agencies
 from dispatch.store.events import NewEvent, append_events
 from dispatch.store.queue import Cause, queued_event
-from dispatch.store.tickets import ASSIGNMENT_COLUMNS, insert_assignments, refresh_status, ticket_agencies
+from dispatch.store.ticket_shape import ASSIGNMENT_COLUMNS
 from dispatch.store.users import Principal
 
 # Roles that may move any agency's assignment.
@@ -37,14 +39,6 @@ class TransitionResult:
     assignment: dict[str, Any]
     ticket_id: int
     created: dict[str, Any] | None
-
-
-def _may_see(principal: Principal, ticket_agencies: list[str], created_by: int | None) -> bool:
-    if principal.role in ("call_taker", "supervisor", "admin"):
-        return True
-    if principal.role == "desk":
-        return principal.agency in ticket_agencies
-    return created_by == principal.id
 
 
 async def lock_assignment(
@@ -62,7 +56,7 @@ async def lock_assignment(
         f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1 FOR UPDATE", assignment_id
     )
     agencies = await ticket_agencies(conn, ticket_id)
-    if not _may_see(principal, agencies, ticket["created_by"]):
+    if not may_see_ticket(principal, agencies, ticket["created_by"]):
         raise NotFound(f"no assignment {assignment_id}", code="assignment_not_found")
     return ticket, assignment, agencies
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,36 +18,23 @@ _LIST = """
 """
 
 
-# The desk directory changes rarely (an admin's edit): each process keeps it a few seconds.
+# The desk directory changes rarely (an admin's edit): each server process keeps it this long
+# (app_keys.DESKS); an edit through this process's API is seen at once.
 DIRECTORY_TTL_S = 5.0
-_directory: tuple[float, tuple[routing.DeskInfo, ...]] | None = None
 
 
-def forget_directory() -> None:
-    """Drop this process's copy of the desk directory (after an edit, and in tests)."""
-    global _directory
-    _directory = None
-
-
-async def desk_directory(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[routing.DeskInfo, ...]:
-    """Every desk as routing sees it, at most ``DIRECTORY_TTL_S`` seconds old."""
-    global _directory
-    now = time.monotonic()
-    if _directory is not None and _directory[0] > now:
-        return _directory[1]
-    desks = tuple(
+async def load_directory(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[routing.DeskInfo, ...]:
+    """Every desk as routing sees it."""
+    return tuple(
         routing.DeskInfo(str(d["id"]), d["agency"], frozenset(d["districts"]), d["city_level"])
         for d in await list_desks(conn)
     )
-    _directory = (now + DIRECTORY_TTL_S, desks)
-    return desks
 
 
-async def choose_desks(
-    conn: asyncpg.Connection | asyncpg.Pool, agencies: Sequence[str], district: str | None
+def choose_desks(
+    directory: Sequence[routing.DeskInfo], agencies: Sequence[str], district: str | None
 ) -> list[int | None]:
     """For each agency, the id of the desk ``routing.choose_desk`` picks (None if it has none)."""
-    directory = await desk_directory(conn)
     chosen = [routing.choose_desk(agency, district, directory) for agency in agencies]
     return [int(desk.id) if desk else None for desk in chosen]
 
@@ -105,5 +91,4 @@ async def put_desk(
             "INSERT INTO desk_districts (desk_id, district) VALUES ($1, $2)", [(desk_id, d) for d in districts]
         )
         [desk] = [d for d in await list_desks(conn, agency) if d["id"] == desk_id]
-    forget_directory()  # this process routes to the new layout at once, the others within seconds
     return desk

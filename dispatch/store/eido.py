@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from dispatch.store.assignment_rows import ticket_agencies
 from dispatch.store.events import NewEvent, append_events
-from dispatch.store.tickets import ticket_agencies
 from dispatch.store.users import Principal
 
 

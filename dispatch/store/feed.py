@@ -3,16 +3,17 @@ and assignment, in publish order (outbox ``seq``), built for the relay and for r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import orjson
 
+from dispatch.access.visibility import EventScope
 from dispatch.encoding import dumps
-from dispatch.privacy import mask_caller
-from dispatch.store.tickets import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, _ticket_dict
+from dispatch.privacy.personal_data import mask_caller
+from dispatch.store.ticket_shape import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, ticket_dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ async def build_feed(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -
         ticket = built.get(row["ticket_id"])
         if ticket is None:
             # The feed reaches every agency on the ticket: no tracking token or short code, caller masked.
-            state = mask_caller(_ticket_dict(ticket_row, None))
+            state = mask_caller(ticket_dict(ticket_row, None))
             state["tracking_token"] = None
             state["short_code"] = None
             state["assignments"] = by_ticket[row["ticket_id"]]
@@ -97,27 +98,27 @@ async def events_after(
     after_seq: int,
     *,
     before_seq: int | None = None,
-    agency: str | None = None,
-    created_by: int | None = None,
-    also_types: Collection[str] = (),
+    scope: EventScope | None = None,
     limit: int = 1000,
 ) -> list[FeedEvent]:
     """Published (sequenced) events after ``after_seq`` (and before ``before_seq``), oldest
-    first, optionally only those an agency or a ticket's creator may see (the creator also
-    every event of ``also_types``)."""
+    first; with ``scope``, only those it lets a subscriber see (``dispatch.access.visibility``)."""
     conditions = ["o.seq > $1"]
     args: list[Any] = [after_seq]
     if before_seq is not None:
         args.append(before_seq)
         conditions.append(f"o.seq < ${len(args)}")
-    if agency is not None:
-        args.append([agency])
+    if scope is not None and scope.hidden_types:
+        args.append(sorted(scope.hidden_types))
+        conditions.append(f"NOT (e.type = ANY(${len(args)}::text[]))")
+    if scope is not None and scope.agency is not None:
+        args.append([scope.agency])
         conditions.append(f"e.agencies @> ${len(args)}::text[]")
-    if created_by is not None:
-        args.append(created_by)
+    if scope is not None and scope.created_by is not None:
+        args.append(scope.created_by)
         own = f"e.ticket_id IN (SELECT id FROM tickets WHERE created_by = ${len(args)})"
-        if also_types:
-            args.append(sorted(also_types))
+        if scope.also_types:
+            args.append(sorted(scope.also_types))
             own = f"({own} OR e.type = ANY(${len(args)}::text[]))"
         conditions.append(own)
     args.append(limit)

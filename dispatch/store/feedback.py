@@ -16,9 +16,9 @@ import structlog
 
 from dispatch.errors import Conflict
 from dispatch.lifecycle import CLOSED_STATES, EVENT_TYPES, next_state
+from dispatch.store.assignment_rows import refresh_status, ticket_agencies
 from dispatch.store.assignments import _UPDATES as ASSIGNMENT_UPDATES
 from dispatch.store.events import NewEvent, append_events
-from dispatch.store.tickets import refresh_status, ticket_agencies
 
 log = structlog.get_logger("dispatch.feedback")
 

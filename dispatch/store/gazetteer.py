@@ -7,7 +7,6 @@ the table is empty at start-up; an administrator's import replaces or extends it
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
@@ -19,15 +18,9 @@ import routing.gazetteer as gz
 SHIPPED_PATH: Final = Path(gz.__file__).parent / "data" / "gazetteer-yicheng.csv"
 SHIPPED_SOURCE: Final = "shipped"
 
-# The gazetteer changes rarely (an import): each process keeps it a few seconds.
-KEPT_S = 5.0
-_kept: tuple[float, gz.Gazetteer] | None = None
-
-
-def forget_gazetteer() -> None:
-    """Drop this process's copy (after an import, and in tests)."""
-    global _kept
-    _kept = None
+# The gazetteer changes rarely (an import): each server process keeps it this long
+# (app_keys.GAZETTEER); an import through this process's API is seen at once.
+GAZETTEER_TTL_S = 5.0
 
 
 async def list_places(conn: asyncpg.Connection | asyncpg.Pool) -> list[gz.Place]:
@@ -36,15 +29,9 @@ async def list_places(conn: asyncpg.Connection | asyncpg.Pool) -> list[gz.Place]
     return [gz.Place(r["name"], r["kind"], r["district"], r["lat"], r["lon"], tuple(r["aliases"])) for r in rows]
 
 
-async def gazetteer_in_service(conn: asyncpg.Connection | asyncpg.Pool) -> gz.Gazetteer:
-    """The gazetteer routing places tickets with, at most ``KEPT_S`` seconds old."""
-    global _kept
-    now = time.monotonic()
-    if _kept is not None and _kept[0] > now:
-        return _kept[1]
-    found = await asyncio.to_thread(gz.Gazetteer, await list_places(conn))  # indexing: off the loop
-    _kept = (now + KEPT_S, found)
-    return found
+async def load_gazetteer(conn: asyncpg.Connection | asyncpg.Pool) -> gz.Gazetteer:
+    """The gazetteer routing places tickets with, indexed."""
+    return await asyncio.to_thread(gz.Gazetteer, await list_places(conn))  # indexing: off the loop
 
 
 async def import_places(
@@ -68,7 +55,6 @@ async def import_places(
             rows,
         )
         total = await conn.fetchval("SELECT count(*) FROM gazetteer")
-    forget_gazetteer()
     return {"imported": len(rows), "removed": removed, "total": int(total)}
 
 

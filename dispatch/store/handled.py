@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from dispatch.store.stats import decode_time_cursor, encode_time_cursor
-from dispatch.store.tickets import ASSIGNMENT_FIELDS
+from dispatch.store.ticket_shape import ASSIGNMENT_FIELDS
 
 CURSOR_KIND = "h"
 _ENDED = "coalesce(a.resolved_at, a.closed_at)"

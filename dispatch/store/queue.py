@@ -11,31 +11,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import asyncpg
 
 from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.lifecycle import CLOSED_STATES
+from dispatch.store.assignment_rows import insert_assignments, refresh_status, ticket_agencies
 from dispatch.store.events import NewEvent, append_events
-from dispatch.store.tickets import (
-    TICKET_COLUMNS,
-    Decision,
-    _assignment_dict,
-    _ticket_dict,
-    get_ticket,
-    insert_assignments,
-    refresh_status,
-    ticket_agencies,
-)
+from dispatch.store.ticket_shape import TICKET_COLUMNS, assignment_dict, ticket_dict
+from dispatch.store.tickets import get_ticket
 from dispatch.store.users import Principal
 
 Cause = Literal["returned", "uncategorised", "released", "other"]
 
-# Events that put a ticket on the queue or take it off: call-takers receive these for every
-# ticket (besides every event of the tickets they filed), so that their queue stays live.
-QUEUE_EVENT_TYPES: Final[frozenset[str]] = frozenset({"ticket.queued", "ticket.rerouted", "ticket.merged"})
 
 # The queue's order is the time a ticket entered it: its latest lead's closing, else its creation.
 _QUEUE = f"""
@@ -99,10 +91,10 @@ async def list_queue(
     )
     by_ticket: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in page}
     for row in assignments:
-        by_ticket[row["ticket_id"]].append(_assignment_dict(row))
+        by_ticket[row["ticket_id"]].append(assignment_dict(row))
     items = []
     for row in page:
-        ticket = _ticket_dict(row, principal)
+        ticket = ticket_dict(row, principal)
         ticket["assignments"] = by_ticket[row["id"]]
         cause = cause_of(row["category"], row["closed_state"])
         items.append(
@@ -128,8 +120,19 @@ def queued_event(ticket_id: int, *, cause: Cause, reason: str | None = None, age
     return NewEvent("ticket.queued", ticket_id, data=data)
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a queued ticket goes: as ``dispatch.intake`` decided it."""
+
+    category: str | None
+    priority: str
+    agencies: Sequence[str]  # lead first
+    district: str | None
+    classification: dict[str, Any] | None
+
+
 async def reroute(
-    conn: asyncpg.Connection, ticket_id: int, principal: Principal, decision: Decision, *, expected: dict[str, Any]
+    conn: asyncpg.Connection, ticket_id: int, principal: Principal, decision: Route, *, expected: dict[str, Any]
 ) -> dict[str, Any]:
     """Dispatch a queued ticket again as ``decision`` says, in one transaction.
 

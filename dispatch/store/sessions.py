@@ -13,7 +13,7 @@ async def find_session_user(
     """The live (not revoked, not expired) user with this id, its token hash and password
     epoch, else None.
 
-    The token hash keys the session signature (``dispatch/sessions.py``), so rotating or
+    The token hash keys the session signature (``dispatch/access/sessions.py``), so rotating or
     revoking the token ends every session signed with it; the epoch is signed too, so a
     password change ends them as well.
     """

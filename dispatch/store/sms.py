@@ -1,4 +1,4 @@
-"""Text messages to callers as admins see them (the notifier itself is dispatch/sms.py)."""
+"""Text messages to callers as admins see them (the notifier itself is dispatch/delivery/sms.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from dispatch.errors import Conflict, ValidationFailed
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES
 from dispatch.store.assignments import check_may_move, lock_assignment, transition
 from dispatch.store.events import NewEvent, append_events
-from dispatch.store.tickets import ASSIGNMENT_COLUMNS
+from dispatch.store.ticket_shape import ASSIGNMENT_COLUMNS
 from dispatch.store.users import Principal
 
 # The deadline watcher's reminders are ``ticket.reminder`` events too; a person's has that

@@ -1,1 +1,1 @@
-"""Benchmarks: ``dispatch bench`` and its modes."""
+"""Benchmarks: ``throughput`` (``dispatch bench``) and ``escalation`` (``dispatch bench-escalation``)."""

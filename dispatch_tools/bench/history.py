@@ -715,7 +715,7 @@ def run_history_bench(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Load ``plan`` (None: measure the history already there), then measure; the summary."""
-    from dispatch.server import prepare_database
+    from dispatch.runtime.server import prepare_database
 
     if plan:  # before migrating: a database in use is left exactly as it was
         asyncio.run(_run(dsn, _refuse_unless_empty))
@@ -781,7 +781,7 @@ def _empty_creation(
     dsn: str, redis_url: str, requests: int, concurrency: int, rate: float | None, workers: int, pool: int
 ) -> dict[str, Any]:
     """The same creation benchmark on a fresh empty database beside the history's, dropped after."""
-    from dispatch.server import prepare_database
+    from dispatch.runtime.server import prepare_database
 
     name = f"history_empty_{os.getpid()}"
     asyncio.run(_run(dsn, lambda conn: conn.execute(f'CREATE DATABASE "{name}"')))

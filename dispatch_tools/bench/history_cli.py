@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dispatch.settings import Settings
+    from dispatch.runtime.settings import Settings
 
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
@@ -109,7 +109,7 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main_from_args(args: argparse.Namespace, settings: Settings) -> int:
     """Run the history bench with the parsed options on the configured database and Redis."""
-    from dispatch.runtime import resolved_services
+    from dispatch.runtime.services import resolved_services
     from dispatch_tools.bench.history import HistoryPlan, history_main
 
     plan = None

@@ -1,1 +1,1 @@
-"""Training data for the classifier: hand-written fragments, the corpus generator and its output."""
+"""Training and evaluation data for the classifier; the corpus generator is ``dispatch_tools/corpus``."""

@@ -20,11 +20,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.db import create_pool
-from dispatch.redis_client import RedisClient, close, connect
-from dispatch.server import prepare_database
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.db import create_pool
+from dispatch.runtime.redis_client import RedisClient, close, connect
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import add_user
 from dispatch.store.webhooks import add_webhook
 from tests.conftest import other_redis_db, reset_state

@@ -18,11 +18,11 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 
 import agencies
-from dispatch import redis_client
-from dispatch.bus import ALL_STREAM, agency_stream
+from dispatch.access.ratelimit import Limiter, limiter_storage, rule
 from dispatch.delivery.streams import dead_stream
 from dispatch.errors import RateLimited
-from dispatch.ratelimit import Limiter, limiter_storage, rule
+from dispatch.pipeline.bus import ALL_STREAM, agency_stream
+from dispatch.runtime import redis_client
 from tests.cluster.servers import ClusterInfo
 
 ROOT = Path(__file__).resolve().parents[2]

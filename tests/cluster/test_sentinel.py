@@ -11,12 +11,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from dispatch.app import create_app
-from dispatch.bus import ALL_STREAM
+from dispatch.access.ratelimit import Limiter, limiter_storage, rule
 from dispatch.errors import RateLimited
-from dispatch.ratelimit import Limiter, limiter_storage, rule
-from dispatch.server import prepare_database
-from dispatch.settings import Settings, load_settings
+from dispatch.pipeline.bus import ALL_STREAM
+from dispatch.runtime.app import create_app
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings, load_settings
 from tests.api_helpers import call, new_user_token, ticket_body
 from tests.cluster.servers import SentinelInfo
 from tests.ws_helpers import collect_events, connect

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 from tests.consoles.conftest import CHROMIUM, CHROMIUM_ARGS, PageFactory, keep_screenshot

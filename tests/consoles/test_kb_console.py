@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.access.passwords import hash_password
 from dispatch.knowledge.transfer import load_starter
-from dispatch.passwords import hash_password
 from dispatch.store.users import set_password
 from tests.conftest import UserFactory
 from tests.consoles.conftest import PageFactory, keep_screenshot

@@ -12,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from dispatch.sessions import COOKIE_NAME
+from dispatch.access.sessions import COOKIE_NAME
 from tests.api_helpers import call
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import UserFactory

@@ -15,9 +15,9 @@ import websockets
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from dispatch.app import create_app
-from dispatch.sessions import COOKIE_NAME, parse_session, sign_session, verify_session
-from dispatch.settings import Settings
+from dispatch.access.sessions import COOKIE_NAME, parse_session, sign_session, verify_session
+from dispatch.runtime.app import create_app
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import hash_token, rotate_token
 from tests.api_helpers import call
 from tests.conftest import UserFactory

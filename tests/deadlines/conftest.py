@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from dispatch.app import create_app
-from dispatch.db import create_pool
-from dispatch.server import prepare_database
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.db import create_pool
+from dispatch.runtime.server import prepare_database
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import Principal, add_user
 from tests.conftest import reset_state
 

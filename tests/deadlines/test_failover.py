@@ -11,10 +11,10 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from dispatch.db import create_pool
-from dispatch.deadlines.bench import seed_open_assignments
 from dispatch.deadlines.policy import EscalationPolicy
 from dispatch.deadlines.watcher import DeadlineWatcher
+from dispatch.runtime.db import create_pool
+from dispatch_tools.bench.escalation import seed_open_assignments
 
 COUNT = 300
 SPREAD_S = 3.0

@@ -7,7 +7,7 @@ import contextlib
 
 import asyncpg
 
-from dispatch.leader import LeaderLock, lock_key
+from dispatch.pipeline.leader import LeaderLock, lock_key
 
 KEY = "tests.leader"
 

@@ -6,7 +6,7 @@ import pytest
 
 from dispatch.deadlines.policy import EscalationPolicy, audience, notified_supervisors
 from dispatch.errors import ConfigError
-from dispatch.settings import load_settings
+from dispatch.runtime.settings import load_settings
 
 
 def test_levels_follow_the_intervals_cumulatively() -> None:

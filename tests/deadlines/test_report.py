@@ -14,7 +14,7 @@ import asyncpg
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from dispatch.reports import COLUMNS, build_report, render_csv, render_json
-from dispatch.settings import Settings
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import Principal
 from tests.api_helpers import call as api_call
 from tests.api_helpers import ticket_body

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from dispatch.settings import Settings
+from dispatch.runtime.settings import Settings
 from dispatch.store.users import Principal
 from tests.api_helpers import call
 from tests.cli_helpers import clean_env, run_dispatch

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from dispatch.deadlines.bench import SEED_ASSIGNMENTS, SEED_TICKETS
 from dispatch.deadlines.policy import EscalationPolicy
 from dispatch.deadlines.store import DeadlineStore
+from dispatch_tools.bench.escalation import SEED_ASSIGNMENTS, SEED_TICKETS
 
 OPEN = 3000
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from dispatch import redis_client
-from dispatch.server import prepare_database
+from dispatch.runtime import redis_client
+from dispatch.runtime.server import prepare_database
 from tests.conftest import other_redis_db
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import aiohttp
 import asyncpg
 import websockets
 
-from dispatch.db import connect as db_connect
+from dispatch.runtime.db import connect as db_connect
 from tests.api_helpers import ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import free_port

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dispatch.embedded import EmbeddedPostgres
-from dispatch.server import prepare_database
+from dispatch.runtime.embedded import EmbeddedPostgres
+from dispatch.runtime.server import prepare_database
 from tests.api_helpers import new_user_token, ticket_body
 from tests.faults.harness import (
     ServerProcess,

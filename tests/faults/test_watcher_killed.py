@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from dispatch.db import connect as db_connect
+from dispatch.runtime.db import connect as db_connect
 from tests.api_helpers import new_user_token, ticket_body
 from tests.faults.harness import ServerProcess, report
 

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.app_keys import HUB
-from dispatch.settings import Settings
+from dispatch.runtime.app import create_app
+from dispatch.runtime.app_keys import HUB
+from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 from tests.ws_helpers import connect

@@ -13,9 +13,9 @@ import aiohttp
 import asyncpg
 import pytest
 
-from dispatch import redis_client
-from dispatch.db import connect as db_connect
-from dispatch.server import prepare_database
+from dispatch.runtime import redis_client
+from dispatch.runtime.db import connect as db_connect
+from dispatch.runtime.server import prepare_database
 from tests.api_helpers import call, new_user_token, ticket_body
 from tests.cli_helpers import DISPATCH, clean_env
 from tests.conftest import free_port, other_redis_db

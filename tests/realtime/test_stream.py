@@ -8,8 +8,8 @@ import json
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from dispatch import redis_client
-from dispatch.redis_client import RedisClient
+from dispatch.runtime import redis_client
+from dispatch.runtime.redis_client import RedisClient
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 from tests.ws_helpers import collect_events, connect, next_messages, quiet_for

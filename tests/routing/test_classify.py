@@ -94,28 +94,30 @@ def test_explicit_model_is_used() -> None:
 
 # Floors a little under the figures in docs/routing.md, so that a regression fails and noise does not.
 def test_heldout_scores_stay_above_floors() -> None:
-    # Floors a little under the figures of docs/routing.md, so that a regression fails.
+    # Floors a little under the figures of docs/routing.md, so that a regression fails. Priority
+    # and assisting recall were higher before this release (0.891, 0.937; docs/routing.md).
     report = evaluate(load_model(), load_examples(HELDOUT_PATH))
     assert report.n >= 15 * len(CATEGORIES)
-    assert report.lead_accuracy >= 0.94
-    assert report.category_accuracy >= 0.90
-    assert report.priority_accuracy >= 0.87
-    assert report.assist_precision >= 0.77
-    assert report.assist_recall >= 0.90
-    assert report.p1_recall >= 0.92
+    assert report.lead_accuracy >= 0.95
+    assert report.category_accuracy >= 0.91
+    assert report.priority_accuracy >= 0.85
+    assert report.assist_precision >= 0.83
+    assert report.assist_recall >= 0.80
+    assert report.p1_recall >= 0.94
 
 
 def test_independent_heldout_scores_stay_above_floors() -> None:
     # The independently written held-out set (docs/routing.md): below the targets on
-    # priority and P1 recall; these floors only keep what was reached.
+    # lead, priority, P1 recall and assisting recall; these floors only keep what was reached.
     report = evaluate(load_model(), load_examples(INDEPENDENT_HELDOUT_PATH))
     assert report.n >= 300
-    assert report.lead_accuracy >= 0.90
-    assert report.category_accuracy >= 0.85
-    assert report.priority_accuracy >= 0.62
-    assert report.p1_recall >= 0.85
-    assert report.assist_precision >= 0.70
-    assert report.assist_recall >= 0.79
+    assert report.lead_accuracy >= 0.93
+    assert report.category_accuracy >= 0.89
+    assert report.priority_accuracy >= 0.66
+    assert report.p1_recall >= 0.88
+    assert report.p1_below_p2 <= 4
+    assert report.assist_precision >= 0.82
+    assert report.assist_recall >= 0.72
 
 
 @pytest.mark.skipif(not Path(SAMPLE_PATH).exists(), reason="shared/ sample not beside the project")
@@ -155,3 +157,14 @@ def test_a_clear_request_is_certain_and_a_meaningless_one_is_not() -> None:
 def test_the_shipped_model_is_calibrated() -> None:
     model = load_model()
     assert model.temperature != 1.0 and model.priority is not None and model.assist is not None
+
+
+def test_an_agency_assists_from_its_own_threshold() -> None:
+    from routing.training import replace_meta
+
+    model = load_model()
+    text = "两个人在超市门口打架，一个满脸是血"
+    assert "health" in classify(text, model=model).assisting
+    strict = replace_meta(model, assist_above={**model.assist_above, "health": 1.0})
+    # The head weighed the readable rules when it was trained: they no longer add on their own.
+    assert "health" not in classify(text, model=strict).assisting

@@ -23,6 +23,8 @@ def signs(text: str) -> set[str]:
         "房子塌了，有人压在下面",
         "他的腿被压在车底下",
         "门变形了打不开，人在里头",
+        "小孩掉进下水道井里了",
+        "面包车翻沟里了，不知道里面有没有人",
     ],
 )
 def test_someone_trapped_is_a_sign(text: str) -> None:
@@ -38,13 +40,18 @@ def test_someone_trapped_is_a_sign(text: str) -> None:
         "喊他没反应",
         "说胡话，迷迷糊糊的",
         "倒在路边一动不动",
+        "吃了蘑菇 人不行了",
+        "公交车上一个小伙子突然抽起来了",
     ],
 )
 def test_someone_unconscious_or_confused_is_a_sign(text: str) -> None:
     assert "unconscious" in signs(text)
 
 
-@pytest.mark.parametrize("text", ["手上一直在流血", "满脸是血", "头上开了个大口子", "血流了一地"])
+@pytest.mark.parametrize(
+    "text",
+    ["手上一直在流血", "满脸是血", "头上开了个大口子", "血流了一地", "开收割机的那人脑门上有血", "划伤了腿，血不少"],
+)
 def test_bleeding_is_a_sign(text: str) -> None:
     assert "bleeding" in signs(text)
 
@@ -74,7 +81,16 @@ def test_a_weapon_is_a_sign(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["有人正在撬隔壁的门", "骗子还在打电话让我转账", "他们现在还在打", "小偷还在车厢里", "有个男的一直跟着我"]
+    "text",
+    [
+        "有人正在撬隔壁的门",
+        "骗子还在打电话让我转账",
+        "他们现在还在打",
+        "小偷还在车厢里",
+        "有个男的一直跟着我",
+        "有人在撬我隔壁家的门",
+        "吵起来了 要打了",
+    ],
 )
 def test_a_crime_in_progress_is_a_sign(text: str) -> None:
     assert "crime_in_progress" in signs(text)
@@ -88,6 +104,7 @@ def test_a_crime_in_progress_is_a_sign(text: str) -> None:
         "独居老人好几天没出门",
         "老人走丢了，有老年痴呆",
         "小孩找不到了",
+        "养老院一个老人翻墙出去了",
     ],
 )
 def test_a_child_or_an_elderly_person_alone_is_a_sign(text: str) -> None:
@@ -95,7 +112,15 @@ def test_a_child_or_an_elderly_person_alone_is_a_sign(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["两车相撞，没有人被困，人都没事", "打不着火了", "献血车停在门口", "火锅店排队的人太多", "没有流血"]
+    "text",
+    [
+        "两车相撞，没有人被困，人都没事",
+        "打不着火了",
+        "献血车停在门口",
+        "火锅店排队的人太多",
+        "没有流血",
+        "擦了一下，没有血",
+    ],
 )
 def test_denials_and_false_friends_show_no_sign(text: str) -> None:
     assert signs(text) == set()
@@ -129,3 +154,12 @@ def test_a_sign_sets_a_floor_but_a_past_event_does_not() -> None:
 def test_a_life_threatening_call_never_comes_out_below_p2(text: str) -> None:
     result = routing.classify(text)
     assert result.priority in ("P1", "P2"), (result.priority, result.reasons)
+
+
+def test_someone_hurt_now_brings_an_ambulance_but_not_after_the_event() -> None:
+    from routing.rules import decide_assisting
+
+    assisting, reasons = decide_assisting("police.violence", normalise("一锨拍到脑壳上，血流一地，恁快点来吧"))
+    assert "health" in assisting and any("血流" in r for r in reasons)
+    past, _ = decide_assisting("police.violence", normalise("上周被人打了，头上流血，已经好了，想备个案"))
+    assert "health" not in past

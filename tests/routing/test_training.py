@@ -1,6 +1,7 @@
 """Training tools: corpus shape, export fidelity, evaluation report, the retrain loop."""
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -8,13 +9,14 @@ import numpy as np
 import pytest
 
 from agencies import AGENCIES, CATEGORIES, PRIORITIES
+from dispatch_tools.corpus.build import build
 from routing import ModelFormatError, classify, load_model
-from routing.data.build_corpus import build
 from routing.training import (
     CORPUS_PATH,
     HELDOUT_PATH,
     INDEPENDENT_HELDOUT_PATH,
-    INDEPENDENT_TRAIN_PATH,
+    INDEPENDENT_TRAIN_PATHS,
+    TRAINING_PATHS,
     Example,
     evaluate,
     load_examples,
@@ -65,13 +67,13 @@ def test_labels_are_valid_everywhere(corpus: list[Example]) -> None:
 
 
 def test_no_evaluation_text_is_in_the_training_data(corpus: list[Example]) -> None:
-    seen = {e.text for e in corpus} | {e.text for e in load_examples(INDEPENDENT_TRAIN_PATH)}
+    seen = {e.text for e in corpus} | {e.text for path in INDEPENDENT_TRAIN_PATHS for e in load_examples(path)}
     for path in (HELDOUT_PATH, DEV_PATH, INDEPENDENT_HELDOUT_PATH):
         assert not seen & {e.text for e in load_examples(path)}, path
 
 
 def test_the_independent_sets_have_every_category_and_valid_labels() -> None:
-    for path, least in ((INDEPENDENT_TRAIN_PATH, 25), (INDEPENDENT_HELDOUT_PATH, 10)):
+    for path, least in [*((p, 20) for p in INDEPENDENT_TRAIN_PATHS), (INDEPENDENT_HELDOUT_PATH, 10)]:
         examples = load_examples(path)
         counts = Counter(e.category for e in examples)
         assert set(counts) == set(CATEGORIES) and min(counts.values()) >= least, path
@@ -172,3 +174,39 @@ def test_cli_evaluate_prints_a_report(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["evaluate", str(small)]) == 0
     out = capsys.readouterr().out
     assert "n=1" in out and "urban.street_light" in out
+
+
+def test_the_shipped_model_was_fitted_on_the_committed_training_files() -> None:
+    from routing.training import file_digest
+
+    trained_on = load_model().meta["trained_on"]
+    assert trained_on == {p.name: file_digest(p) for p in TRAINING_PATHS}
+
+
+def test_independent_training_calls_name_the_lead_of_their_category() -> None:
+    for path in INDEPENDENT_TRAIN_PATHS:
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                assert record["agency"] == CATEGORIES[record["category"]].agency, (path.name, record["text"])
+
+
+@pytest.mark.skipif(
+    os.environ.get("DISPATCH_TEST_RETRAIN") != "1",
+    reason="retrains the model (minutes); set DISPATCH_TEST_RETRAIN=1 to run it",
+)
+@pytest.mark.timeout(1200)
+def test_training_reproduces_the_shipped_model() -> None:
+    from routing.training import train_calibrated
+
+    shipped = load_model()
+    again = train_calibrated()
+    assert again.vocabulary == shipped.vocabulary and again.classes == shipped.classes
+    assert np.allclose(again.coef, shipped.coef, atol=1e-3)
+    for mine, theirs in ((again.priority, shipped.priority), (again.assist, shipped.assist)):
+        assert mine is not None and theirs is not None
+        assert np.allclose(mine.coef, theirs.coef, atol=1e-3)
+        assert mine.extra is not None and theirs.extra is not None
+        assert np.allclose(mine.extra, theirs.extra, atol=1e-3)
+    for key in ("temperature", "assist_above", "priority_indicators", "assist_indicators", "trained_on"):
+        assert again.meta[key] == shipped.meta[key], key

@@ -186,8 +186,11 @@ REACH_THE_APP: dict[str, bytes] = {
     "a session cookie of junk": _raw("GET", b"/console/desk", b'Cookie: dispatch_session="\\377\\000"; ;;=\r\n'),
     "an Origin that is no URL": _raw("POST", b"/console/session", FORM + b"\r\nOrigin: http://[::1\r\n", b"token=a"),
     "a path of percent-escapes that decode to nothing": _raw("GET", b"/console/%ff%00%zz"),
+    "a query of broken percent-escapes": _raw("GET", b"/api/v1/tickets?district=%E9%A9%ZZ&q=%"),
+    "a query of a cut UTF-8 sequence": _raw("GET", b"/api/v1/tickets?district=%E9%A9"),
 }
-# Requests aiohttp's parser refuses before any view exists: its own 400 (text/plain).
+# Requests aiohttp's parser refuses before any view exists: a 400 in the JSON error shape all
+# the same, and a warning instead of a traceback.
 REFUSED_BY_THE_PARSER: dict[str, bytes] = {
     "a NUL in a cookie": _raw("GET", b"/console/desk", b"Cookie: dispatch_session=v1.1.9.\x00\r\n"),
     "a NUL in the token header": _raw("GET", b"/console", b"Authorization: Bearer \xff\x00\r\n"),
@@ -195,6 +198,12 @@ REFUSED_BY_THE_PARSER: dict[str, bytes] = {
     "a Content-Encoding it cannot decode": _raw(
         "POST", b"/console/session", b"Content-Type: application/json\r\nContent-Encoding: br\r\n", b"x"
     ),
+    "raw Chinese in the query, not percent-encoded": _raw("GET", "/api/v1/tickets?district=驿城区".encode()),
+    "raw Chinese in the path": _raw("GET", "/api/v1/tickets/工单".encode()),
+    "a space in the path": _raw("GET", b"/api/v1/tick ets"),
+    "a request line over 8 KiB": _raw("GET", b"/api/v1/tickets?q=" + b"a" * 9000),
+    "a header line over 8 KiB": _raw("GET", b"/api/v1/tickets", b"X-Long: " + b"a" * 9000 + b"\r\n"),
+    "not HTTP at all": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
 }
 
 
@@ -227,11 +236,14 @@ async def test_a_crafted_request_a_view_sees_answers_4xx_in_the_error_shape(
 
 
 @pytest.mark.parametrize("name", list(REFUSED_BY_THE_PARSER))
-async def test_a_request_aiohttp_cannot_parse_is_its_own_400_and_a_warning(
+async def test_a_request_aiohttp_cannot_parse_is_a_json_400_and_a_warning(
     server: TestServer, http: aiohttp.ClientSession, server_log: io.StringIO, name: str
 ) -> None:
-    status, _, _ = await _send_raw(server, REFUSED_BY_THE_PARSER[name])
+    status, headers, body = await _send_raw(server, REFUSED_BY_THE_PARSER[name])
     assert status == 400
+    assert headers["content-type"].startswith("application/json")
+    _assert_error_shape(status, body, "/")
+    assert json.loads(body)["error"]["code"] == "bad_request"
     await asyncio.sleep(0.05)
     assert unhandled(server_log.getvalue()) == []
     assert "http.malformed_request" in server_log.getvalue()

@@ -12,10 +12,10 @@ import pytest
 import websockets
 from aiohttp.test_utils import TestServer
 
-from dispatch.app import create_app
-from dispatch.privacy import mask_name, mask_phone
-from dispatch.retention import purge_closed
-from dispatch.settings import Settings
+from dispatch.privacy.personal_data import mask_name, mask_phone
+from dispatch.privacy.retention import purge_closed
+from dispatch.runtime.app import create_app
+from dispatch.runtime.settings import Settings
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory, auth
 from tests.ws_helpers import collect_events, connect, next_messages

@@ -13,11 +13,11 @@ import aiohttp
 import asyncpg
 import pytest
 
-from dispatch.bus import ALL_STREAM, agency_stream
 from dispatch.delivery.streams import dead_stream
-from dispatch.privacy import REDACTED, scrub_event_data, scrub_text
-from dispatch.redis_client import RedisClient
-from dispatch.retention import purge_closed, trim_bus
+from dispatch.pipeline.bus import ALL_STREAM, agency_stream
+from dispatch.privacy.personal_data import REDACTED, scrub_event_data, scrub_text
+from dispatch.privacy.retention import purge_closed, trim_bus
+from dispatch.runtime.redis_client import RedisClient
 from tests.api_helpers import call, ticket_body
 from tests.cli_helpers import clean_env, run_dispatch
 from tests.conftest import UserFactory
