@@ -40,6 +40,11 @@ def _positive_float(value: str) -> float:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch_tools.bench.throughput import run_bench
 
+    if args.history or args.history_measure_only:
+        from dispatch_tools.bench.history_cli import main_from_args
+
+        return main_from_args(args, settings)
+
     desks = {}
     for item in args.desk_token or []:
         agency, _, token = item.partition("=")
@@ -97,4 +102,7 @@ def register(sub: Subcommands) -> None:
         metavar="EVENTS",
         help="instead: time a desk resuming after EVENTS missed events",
     )
+    from dispatch_tools.bench.history_cli import add_history_arguments
+
+    add_history_arguments(load)
     load.set_defaults(func=cmd_bench)

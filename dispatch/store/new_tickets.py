@@ -22,9 +22,11 @@ from dispatch.store.events import actor_label
 from dispatch.store.ticket_shape import assignment_dict, ticket_dict
 from dispatch.store.users import Principal
 
-# The next ticket number, MS<yyyymmdd, China time>-<serial>.
+# The next ticket number, MS<yyyymmdd, China time>-<serial>: at least six digits, more once
+# the serial passes 999999 (lpad alone would cut it to six, and numbers would repeat).
 NEXT_NUMBER_SQL: Final = """'MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-                    || lpad(nextval('ticket_number_seq')::text, 6, '0')"""
+                    || (SELECT lpad(n::text, greatest(6, length(n::text)), '0')
+                        FROM nextval('ticket_number_seq') AS n)"""
 
 # dispatched: with assignments; new: waiting on the 待分派 queue; answered: a consultation
 # answered at first contact, closed at once.

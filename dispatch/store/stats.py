@@ -69,6 +69,19 @@ class StatsFilter:
     district: str | None = None
     priority: str | None = None
 
+    def assignments(self) -> str:
+        """``FROM`` assignments ``a``, joined to their tickets ``t`` only when a filter is on a
+        ticket's field: over years of history, the join is most of a count's cost."""
+        if self.district or self.priority:
+            return "assignments a JOIN tickets t ON t.id = a.ticket_id"
+        return "assignments a"
+
+    def escalations(self) -> str:
+        """``FROM`` escalations ``e`` with what the filters need of their assignments and tickets."""
+        if self.agency or self.district or self.priority:
+            return f"escalations e JOIN {self.assignments()} ON a.id = e.assignment_id"
+        return "escalations e"
+
     def where(self, args: list[Any], *, period: bool = True, alias: str = "a") -> str:
         """SQL conditions on assignments ``alias`` joined to tickets ``t``; appends to ``args``."""
 
@@ -137,7 +150,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
                count(*) FILTER (WHERE a.resolve_due < now()) AS resolve_overdue,
                count(*) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())
                    AS overdue
-        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        FROM {filters.assignments()}
         WHERE a.state IN {OPEN} AND {where_now}
         GROUP BY a.agency, a.state ORDER BY a.agency, a.state
         """,
@@ -163,7 +176,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
     period_rows = await conn.fetch(
         f"""
         SELECT a.agency, GROUPING(a.agency) = 1 AS all_agencies, {KPI_COLUMNS}
-        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        FROM {filters.assignments()}
         WHERE {where}
         GROUP BY GROUPING SETS ((), (a.agency))
         ORDER BY all_agencies DESC, a.agency
@@ -179,7 +192,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
     escalation_rows = await conn.fetch(
         f"""
         SELECT e.kind, e.level, count(*) AS n
-        FROM escalations e JOIN assignments a ON a.id = e.assignment_id JOIN tickets t ON t.id = a.ticket_id
+        FROM {filters.escalations()}
         WHERE e.escalated_at >= {start} AND e.escalated_at < {end} AND {where}
         GROUP BY e.kind, e.level ORDER BY e.kind, e.level
         """,
@@ -194,7 +207,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
         FROM (
             SELECT DISTINCT ON (f.ticket_id) f.satisfied, f.rating FROM feedback f
             WHERE f.ticket_id IN (
-                SELECT a.ticket_id FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+                SELECT a.ticket_id FROM {filters.assignments()}
                 WHERE a.role = 'lead' AND {where}
             )
             ORDER BY f.ticket_id, f.id DESC
@@ -211,7 +224,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
         SELECT count(DISTINCT a.ticket_id) AS open,
                count(DISTINCT a.ticket_id) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now())
                                                    OR a.resolve_due < now()) AS overdue
-        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+        FROM {filters.assignments()}
         WHERE a.state IN {OPEN} AND {where_now}
         """,
         *args,
@@ -598,17 +611,17 @@ async def timeseries(
             SELECT date_trunc($1, a.acknowledged_at) AS at, count(*) AS n,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.acknowledged_at - {START}))
                        AS median
-            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            FROM {filters.assignments()}
             WHERE a.acknowledged_at >= $2 AND a.acknowledged_at < $3 AND {where_now}
             GROUP BY 1
         ), resolved AS (
             SELECT date_trunc($1, a.resolved_at) AS at, count(*) AS n
-            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+            FROM {filters.assignments()}
             WHERE a.resolved_at >= $2 AND a.resolved_at < $3 AND {where_now}
             GROUP BY 1
         ), escalated AS (
             SELECT date_trunc($1, e.escalated_at) AS at, count(*) AS n
-            FROM escalations e JOIN assignments a ON a.id = e.assignment_id JOIN tickets t ON t.id = a.ticket_id
+            FROM {filters.escalations()}
             WHERE e.escalated_at >= $2 AND e.escalated_at < $3 AND e.kind IN ('ack', 'resolve') AND {where_now}
             GROUP BY 1
         )
@@ -649,7 +662,9 @@ async def kpi_rows(conn: asyncpg.Connection, start: datetime, end: datetime) -> 
             WHERE f.ticket_id IN (SELECT ticket_id FROM pop)
             ORDER BY f.ticket_id, f.id DESC
         ), escalated AS (
-            SELECT assignment_id, count(*) AS n FROM escalations WHERE kind IN ('ack', 'resolve') GROUP BY 1
+            SELECT assignment_id, count(*) AS n FROM escalations
+            WHERE kind IN ('ack', 'resolve') AND assignment_id IN (SELECT id FROM pop)
+            GROUP BY 1
         )
         SELECT a.agency, a.ticket_district AS district,
                GROUPING(a.agency) AS no_agency, GROUPING(a.ticket_district) AS no_district,

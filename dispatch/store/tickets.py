@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -99,6 +100,29 @@ def decode_cursor(cursor: str) -> int:
         raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
 
 
+# A search matching at most this many tickets is answered from the trigram indexes' matches;
+# one matching more, newest first along the ids (it soon finds a page of a common word).
+TEXT_MATCHES_BY_INDEX: Final = 1_000
+_TEXT_MATCH = "(t.description LIKE {contains} OR t.address LIKE {contains} OR t.number = upper({exact}))"
+
+
+async def _text_condition(conn: asyncpg.Connection, text: str, arg: Callable[[Any], str]) -> str:
+    """The condition of a search for ``text`` (a substring of the description or the address,
+    or the exact number). PostgreSQL cannot know how many tickets a substring matches, and
+    when it guesses "a few hundred" for a string no ticket has, it walks every ticket newest
+    first looking for them; so the matches are counted first, up to a bound."""
+    contains = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    matches = await conn.fetch(
+        f"SELECT t.id FROM tickets t WHERE {_TEXT_MATCH.format(contains='$1', exact='$2')} LIMIT $3",
+        contains,
+        text,
+        TEXT_MATCHES_BY_INDEX + 1,
+    )
+    if len(matches) <= TEXT_MATCHES_BY_INDEX:
+        return f"t.id = ANY({arg([row['id'] for row in matches])}::bigint[])"
+    return _TEXT_MATCH.format(contains=arg(contains), exact=arg(text))
+
+
 async def list_tickets(
     conn: asyncpg.Connection, principal: Principal, filters: TicketFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -132,10 +156,7 @@ async def list_tickets(
     if filters.caller_phone:
         where.append(f"t.caller_phone = {arg(filters.caller_phone)}")
     if filters.text:
-        pattern = arg(filters.text)
-        where.append(
-            f"(strpos(t.description, {pattern}) > 0 OR strpos(t.address, {pattern}) > 0 OR t.number = upper({pattern}))"
-        )
+        where.append(await _text_condition(conn, filters.text, arg))
     if cursor:
         where.append(f"t.id < {arg(decode_cursor(cursor))}")
     rows = await conn.fetch(
