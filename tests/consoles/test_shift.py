@@ -49,7 +49,15 @@ def _calls() -> list[Call]:
         Call("小区门口的路灯坏了好几天，晚上很黑", "西平县柏城街道人民路", next(phone), expect_lead="urban"),
         Call("路口井盖丢了，很危险", "驿城区解放路与中华路交叉口", "139 1111 2222", expect_lead="urban"),
         Call("楼下饭店油烟太大，垃圾几天没人清运", "驿城区东风街道健康路", next(phone), expect_lead="urban"),
-        Call("我家隔壁晚上一直唱歌，吵得睡不着", "上蔡县蔡都街道", next(phone), expect_lead="police"),
+        # The router reads this one as night construction (a known miss, see docs/routing.md);
+        # the call-taker corrects the category in the menu before dispatching.
+        Call(
+            "我家隔壁晚上一直唱歌，吵得睡不着",
+            "上蔡县蔡都街道",
+            next(phone),
+            category="police.public_order",
+            expect_lead="police",
+        ),
         Call("两车追尾，有人受伤流血", "107国道遂平段", next(phone)),
         Call(
             "闻到很浓的煤气味，好像燃气泄漏了",

@@ -168,3 +168,8 @@ def test_an_agency_assists_from_its_own_threshold() -> None:
     strict = replace_meta(model, assist_above={**model.assist_above, "health": 1.0})
     # The head weighed the readable rules when it was trained: they no longer add on their own.
     assert "health" not in classify(text, model=strict).assisting
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: night noise without a named source leans to construction")
+def test_a_neighbour_singing_at_night_is_public_order() -> None:
+    assert classify("我家隔壁晚上一直唱歌，吵得睡不着").category == "police.public_order"
