@@ -13,7 +13,7 @@ from dispatch.api.spec import describe
 from dispatch.errors import Conflict
 from dispatch.intake.decision import Before, decide
 from dispatch.intake.new_ticket import NewTicket
-from dispatch.runtime.app_keys import DB
+from dispatch.runtime.app_keys import DB, GAZETTEER
 from dispatch.store import queue as store
 from dispatch.store.tickets import get_ticket
 
@@ -74,6 +74,7 @@ async def reroute(request: web.Request) -> web.Response:
                 priority=body.priority,
                 agencies=body.agencies,
             ),
+            await request.app[GAZETTEER].get(conn),
             before=Before(ticket["category"], ticket["priority"]),
         )
         route = store.Route(
