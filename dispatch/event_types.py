@@ -27,6 +27,7 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
         "ticket.eido_updated",
         "ticket.note",
         "ticket.service_request",
+        "ticket.duplicates_suggested",  # the centre's own: never shown to partners
         # an agency's assignment
         "assignment.created",
         "assignment.acknowledged",

@@ -247,6 +247,7 @@ const T = {
   "event.ticket.imported": ["外部导入", "imported"],
   "event.ticket.note": ["外部备注", "note from outside"],
   "event.ticket.service_request": ["网上诉求详情", "service request details"],
+  "event.ticket.duplicates_suggested": ["疑似重复提示", "possible duplicates"],
 };
 
 function load() {
