@@ -311,7 +311,7 @@ async def test_switching_language_redraws_banners_toasts_tables_and_times_at_onc
     row = desk.locator("#rows tr", has_text=ticket["number"])
     assert "to acknowledge" in await row.inner_text()
     assert "ack due" in await row.locator(".due").inner_text()
-    assert "Further callers" in await desk.inner_text("#detail")
+    await expect(desk.locator("#detail")).to_contain_text("Further callers")  # the detail reloads after the event
     assert "Timeline" in await desk.inner_text("#detail")
     assert "Sound: off" in await desk.inner_text("#sound")
     for chinese in ("紧急", "签收时限", "处理记录"):
