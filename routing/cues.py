@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from routing.danger import DENIALS
+from routing.danger import DENIALS, first_found
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +37,7 @@ class Cue:
 
     def find(self, text: str) -> str | None:
         """The words of a normalised ``text`` that show this cue, if any."""
-        for phrase in self.phrases:
-            if phrase in text:
-                return phrase
-        for pattern in self.patterns:
-            match = pattern.search(text)
-            if match:
-                return match.group(0)
-        return None
+        return first_found(text, self.phrases, self.patterns)
 
 
 def _cue(code: str, label: str, phrases: str, *patterns: str) -> Cue:

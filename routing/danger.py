@@ -34,14 +34,19 @@ class DangerSign:
 
     def find(self, text: str) -> str | None:
         """The words of ``text`` (normalised, denials blanked) that show this sign, if any."""
-        for phrase in self.phrases:
-            if phrase in text:
-                return phrase
-        for pattern in self.patterns:
-            match = pattern.search(text)
-            if match:
-                return match.group(0)
-        return None
+        return first_found(text, self.phrases, self.patterns)
+
+
+def first_found(text: str, phrases: tuple[str, ...], patterns: tuple[re.Pattern[str], ...]) -> str | None:
+    """The first of ``phrases`` found in ``text``, else the first match of ``patterns``, else None."""
+    for phrase in phrases:
+        if phrase in text:
+            return phrase
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return match.group(0)
+    return None
 
 
 def _sign(code: str, label: str, floor: Priority, phrases: str, *patterns: str) -> DangerSign:
