@@ -3,6 +3,7 @@ that Playwright downloads), pages signed in through the real sign-in endpoint.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -77,6 +78,11 @@ async def open_page(browser: Any, server: TestServer) -> AsyncIterator[PageFacto
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.js_errors = errors  # checked by tests that care
+        # Set when the page opens its first websocket. A test can wait for it without running
+        # script in the page: Playwright's own in-page waits count as a user gesture, and audio
+        # created after one starts unblocked (tests of the sound-blocked banner depend on this).
+        page.websocket_opened = asyncio.Event()
+        page.on("websocket", lambda _socket: page.websocket_opened.set())
         await page.goto(path)
         return page
 

@@ -52,7 +52,11 @@ async def server(settings: Settings) -> AsyncIterator[TestServer]:
 
 
 async def desk_page(open_page: PageFactory, token: str) -> Any:
+    """The desk console as a person finds it: nobody has touched it yet. The console sets up its
+    sound before it opens its websocket, so nothing runs in the page until that socket exists
+    (an in-page wait would count as a gesture and let the sound start)."""
     page = await open_page("/console/desk", token)
+    await asyncio.wait_for(page.websocket_opened.wait(), timeout=15)
     await page.wait_for_selector("body[data-ready=true]")
     return page
 
