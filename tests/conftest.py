@@ -189,6 +189,9 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         data_dir=tmp_path_factory.mktemp("data"),
         port=0,
         sms=False,  # tests of text messages run their own notifier (tests/dispatch/delivery/test_sms.py)
+        # Statistics answer each request afresh: tests read right after they change things
+        # (tests/dispatch/runtime/test_shared_stats.py shares them).
+        stats_shared_seconds=0,
         _env_file=None,  # type: ignore[call-arg]
     )
 

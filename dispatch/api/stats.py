@@ -9,9 +9,12 @@ definitions of every number are in docs/operations.md ("KPIs").
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+import asyncpg
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -22,7 +25,8 @@ from dispatch.api.schemas import AgencyCode, DistrictCode, PriorityCode
 from dispatch.api.spec import describe
 from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
-from dispatch.runtime.app_keys import REPLICA, SETTINGS
+from dispatch.runtime.app_keys import DB, REPLICA, SETTINGS, STATS
+from dispatch.store import open_counts
 from dispatch.store import stats as store
 from dispatch.store.users import Principal
 
@@ -172,7 +176,13 @@ class Answered(BaseModel):
     rate: float | None = Field(description="answered ÷ (answered + tickets dispatched in the period)")
 
 
+AS_OF = "when these figures were computed (the database's clock): a server shares one answer a few seconds"
+AGE = "seconds since then, when this answer was sent"
+
+
 class SummaryOut(BaseModel):
+    as_of: datetime = Field(description=AS_OF)
+    age_seconds: float = Field(description=AGE)
     period: Period
     filters: Filters
     open: OpenWork
@@ -210,6 +220,8 @@ class OverdueItem(BaseModel):
 class OverduePage(BaseModel):
     items: list[OverdueItem]
     next_cursor: str | None
+    as_of: datetime = Field(description=AS_OF)
+    age_seconds: float = Field(description=AGE)
 
 
 class LiveWork(BaseModel):
@@ -248,6 +260,8 @@ class OpenEscalationPage(BaseModel):
     items: list[OpenEscalation]
     next_cursor: str | None
     levels: int = Field(description="how many escalation levels there are: the top one raises the dashboard's alarm")
+    as_of: datetime = Field(description=AS_OF)
+    age_seconds: float = Field(description=AGE)
 
 
 class OpenItem(LiveWork):
@@ -272,6 +286,8 @@ class TimeseriesOut(BaseModel):
     period: Period
     metrics: list[str]
     points: list[Point]
+    as_of: datetime = Field(description=AS_OF)
+    age_seconds: float = Field(description=AGE)
 
 
 # Views ------------------------------------------------------------------------------------------
@@ -286,13 +302,17 @@ def _scope(principal: Principal, agency: str | None) -> str | None:
     return principal.agency
 
 
-def _filters(principal: Principal, params: StatsQuery, default_span: timedelta) -> store.StatsFilter:
+def _period(params: StatsQuery, default_span: timedelta) -> tuple[datetime, datetime]:
+    """The period asked for: ``to`` (default now) and ``from`` (default ``default_span`` before)."""
     end = params.to or datetime.now(UTC)
     start = params.from_ or end - default_span
     if start >= end:
         raise ValidationFailed("'from' must be before 'to'", details=[{"field": "from", "message": "not before 'to'"}])
-    if start < EARLIEST:
-        start = EARLIEST
+    return max(start, EARLIEST), end
+
+
+def _filters(principal: Principal, params: StatsQuery, default_span: timedelta) -> store.StatsFilter:
+    start, end = _period(params, default_span)
     return store.StatsFilter(
         start=start,
         end=end,
@@ -300,6 +320,30 @@ def _filters(principal: Principal, params: StatsQuery, default_span: timedelta) 
         district=params.district,
         priority=params.priority,
     )
+
+
+def _question(kind: str, filters: store.StatsFilter, params: BaseModel) -> tuple[object, ...]:
+    """What two callers must have asked alike to share one answer: the kind of read, the
+    filters after the caller's scope, and the other parameters as given (a period left to its
+    default is "the last 24 h as of the computation", the same question for everyone)."""
+    asked = params.model_dump(exclude={"agency", "district", "priority"})
+    return (kind, filters.agency, filters.district, filters.priority, *sorted(asked.items()))
+
+
+async def _shared(
+    request: web.Request, question: tuple[object, ...], read: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]]
+) -> web.Response:
+    """The answer to ``question``: shared with everyone who asked the same in the last few
+    seconds (dispatch.runtime.shared_reads), else read now in one read-only transaction, so
+    that its figures are of one moment, ``as_of``."""
+
+    async def compute() -> dict[str, Any]:
+        async with request.app[REPLICA].acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            as_of = await conn.fetchval("SELECT now()")
+            return await read(conn) | {"as_of": as_of}
+
+    shared = await request.app[STATS].get(question, compute)
+    return json_response(shared.value | {"age_seconds": round(shared.age(), 3)})
 
 
 @describe(
@@ -312,9 +356,17 @@ def _filters(principal: Principal, params: StatsQuery, default_span: timedelta) 
 async def stats_summary(request: web.Request) -> web.Response:
     """GET /api/v1/stats/summary: the supervisors' numbers for a period (default the last 24 h)."""
     principal = await authenticate(request, "stats.read")
-    filters = _filters(principal, query(request, StatsQuery), timedelta(hours=24))
-    async with request.app[REPLICA].acquire() as conn:
-        return json_response(await store.summary(conn, filters))
+    params = query(request, StatsQuery)
+    filters = _filters(principal, params, timedelta(hours=24))
+
+    async def read(conn: asyncpg.Connection) -> dict[str, Any]:
+        # The kept counts' deltas folded now and then (a write: on the primary).
+        async with request.app[DB].acquire() as primary:
+            await open_counts.compact(primary)
+        start, end = _period(params, timedelta(hours=24))  # a default period ends now
+        return await store.summary(conn, dataclasses.replace(filters, start=start, end=end))
+
+    return await _shared(request, _question("summary", filters, params), read)
 
 
 @describe(
@@ -328,16 +380,13 @@ async def stats_overdue(request: web.Request) -> web.Response:
     """GET /api/v1/stats/overdue: open assignments past a deadline, worst first, with a cursor."""
     principal = await authenticate(request, "stats.read")
     params = query(request, OverdueQuery)
-    filters = store.StatsFilter(
-        start=EARLIEST,
-        end=LATEST,
-        agency=_scope(principal, params.agency),
-        district=params.district,
-        priority=params.priority,
-    )
-    async with request.app[REPLICA].acquire() as conn:
+    filters = _now_filters(principal, params)
+
+    async def read(conn: asyncpg.Connection) -> dict[str, Any]:
         items, next_cursor = await store.overdue(conn, filters, cursor=params.cursor, limit=params.limit)
-    return json_response({"items": items, "next_cursor": next_cursor})
+        return {"items": items, "next_cursor": next_cursor}
+
+    return await _shared(request, _question("overdue", filters, params), read)
 
 
 def _now_filters(principal: Principal, params: OverdueQuery) -> store.StatsFilter:
@@ -363,12 +412,14 @@ async def stats_escalations(request: web.Request) -> web.Response:
     must see at once."""
     principal = await authenticate(request, "stats.read")
     params = query(request, OverdueQuery)
-    async with request.app[REPLICA].acquire() as conn:
-        items, next_cursor = await store.open_escalations(
-            conn, _now_filters(principal, params), cursor=params.cursor, limit=params.limit
-        )
+    filters = _now_filters(principal, params)
     levels = 1 + len(request.app[SETTINGS].escalation_intervals)
-    return json_response({"items": items, "next_cursor": next_cursor, "levels": levels})
+
+    async def read(conn: asyncpg.Connection) -> dict[str, Any]:
+        items, next_cursor = await store.open_escalations(conn, filters, cursor=params.cursor, limit=params.limit)
+        return {"items": items, "next_cursor": next_cursor, "levels": levels}
+
+    return await _shared(request, _question("escalations", filters, params), read)
 
 
 @describe(
@@ -417,16 +468,15 @@ async def stats_timeseries(request: web.Request) -> web.Response:
             details=[{"field": "from", "message": f"more than {limit} buckets"}],
         )
     metrics = (params.metric,) if params.metric else store.METRICS
-    async with request.app[REPLICA].acquire() as conn:
-        points = await store.timeseries(conn, filters, bucket=params.bucket, metrics=metrics)
-    return json_response(
-        {
-            "bucket": params.bucket,
-            "period": {"from": filters.start, "to": filters.end},
-            "metrics": list(metrics),
-            "points": points,
-        }
-    )
+
+    async def read(conn: asyncpg.Connection) -> dict[str, Any]:
+        start, end = _period(params, span)  # a default period ends now
+        now = dataclasses.replace(filters, start=start, end=end)
+        points = await store.timeseries(conn, now, bucket=params.bucket, metrics=metrics)
+        period = {"from": start, "to": end}
+        return {"bucket": params.bucket, "period": period, "metrics": list(metrics), "points": points}
+
+    return await _shared(request, _question("timeseries", filters, params), read)
 
 
 def setup(app: web.Application) -> None:

@@ -24,11 +24,12 @@ from dispatch.delivery.service import delivery_context
 from dispatch.delivery.sms import sms_context
 from dispatch.pipeline.hub import Hub
 from dispatch.pipeline.relay import Relay
-from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, HUB, REDIS, RELAY, REPLICA, SETTINGS, TOKENS
+from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, HUB, REDIS, RELAY, REPLICA, SETTINGS, STATS, TOKENS
 from dispatch.runtime.db import create_pool
 from dispatch.runtime.kept import Kept, KeptByKey
 from dispatch.runtime.redis_client import close, connect
 from dispatch.runtime.settings import Settings
+from dispatch.runtime.shared_reads import SharedReads
 from dispatch.runtime.tasks import owned_task
 from dispatch.store.desks import DIRECTORY_TTL_S, load_directory
 from dispatch.store.gazetteer import GAZETTEER_TTL_S, load_gazetteer
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> web.Application:
     app[TOKENS] = KeptByKey(TOKEN_CACHE_S, TOKEN_CACHE_LIMIT)
     app[DESKS] = Kept(load_directory, DIRECTORY_TTL_S)
     app[GAZETTEER] = Kept(load_gazetteer, GAZETTEER_TTL_S)
+    app[STATS] = SharedReads(settings.stats_shared_seconds)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_replica)
     app.cleanup_ctx.append(_redis)
@@ -127,8 +129,9 @@ def create_app(settings: Settings) -> web.Application:
 
 
 def forget_kept(app: web.Application) -> None:
-    """Drop what ``app`` keeps for a few seconds (tokens, desks, gazetteer): after tables were
-    emptied under it, as tests do between requests."""
+    """Drop what ``app`` keeps for a few seconds (tokens, desks, gazetteer, statistics): after
+    tables were emptied under it, as tests do between requests."""
     app[TOKENS].forget()
     app[DESKS].forget()
     app[GAZETTEER].forget()
+    app[STATS].forget()

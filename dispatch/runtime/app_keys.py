@@ -11,6 +11,7 @@ from dispatch.pipeline.relay import Relay
 from dispatch.runtime.kept import Kept, KeptByKey
 from dispatch.runtime.redis_client import RedisClient
 from dispatch.runtime.settings import Settings
+from dispatch.runtime.shared_reads import SharedReads
 from dispatch.store.users import Principal
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -25,3 +26,5 @@ RELAY = web.AppKey("relay", Relay)
 TOKENS: web.AppKey[KeptByKey[Principal]] = web.AppKey("tokens")
 DESKS: web.AppKey[Kept[tuple[routing.DeskInfo, ...]]] = web.AppKey("desks")
 GAZETTEER: web.AppKey[Kept[routing.Gazetteer]] = web.AppKey("gazetteer")
+# The supervisors' reads, computed once per question every few seconds and shared.
+STATS: web.AppKey[SharedReads] = web.AppKey("stats")

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=None,
         description="a secret of every server that console session cookies are also signed with; unset: none",
     )
+    # Supervisors' reads (summary, overdue, escalations, time series) shared per process
+    stats_shared_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="a statistics question is computed at most this often; 0: always"
+    )
     # Consoles (docs/consoles.md): how often an unacknowledged alarm rings again
     alarm_repeat_seconds: float = Field(
         default=30.0, ge=1, le=3600, description="a console alarm rings again after this many seconds until handled"

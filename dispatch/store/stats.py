@@ -31,10 +31,14 @@ import asyncpg
 
 from dispatch.bounds import in_window, parse_id
 from dispatch.errors import BadRequest
+from dispatch.store import open_counts
 
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
 CLOSED = "('returned', 'transferred', 'released')"
 START = "coalesce(a.deadlines_armed_at, a.created_at)"
+# An open assignment ``a`` past the deadline that matters now (the acknowledgement while it
+# waits for one, the resolution always; resolve_due >= ack_due).
+OVERDUE_NOW = "((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())"
 Bucket = Literal["minute", "hour"]
 METRICS: Final[tuple[str, ...]] = ("created", "acknowledged", "resolved", "escalations", "median_ack_seconds")
 
@@ -140,24 +144,16 @@ def kpis(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
 
 async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, Any]:
     """The supervisors' summary: open and overdue work now; times, rates, escalations and
-    satisfaction of the period."""
-    args: list[Any] = []
-    where_now = filters.where(args, period=False)
-    open_rows = await conn.fetch(
-        f"""
-        SELECT a.agency, a.state, count(*) AS n, count(*) FILTER (WHERE a.paused_at IS NOT NULL) AS paused,
-               count(*) FILTER (WHERE a.state = 'dispatched' AND a.ack_due < now()) AS ack_overdue,
-               count(*) FILTER (WHERE a.resolve_due < now()) AS resolve_overdue,
-               count(*) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())
-                   AS overdue
-        FROM {filters.assignments()}
-        WHERE a.state IN {OPEN} AND {where_now}
-        GROUP BY a.agency, a.state ORDER BY a.agency, a.state
-        """,
-        *args,
+    satisfaction of the period.
+
+    Run it in one (read-only, repeatable-read) transaction for figures of one moment. What is
+    open comes from the kept counts (dispatch.store.open_counts), what is overdue from the
+    overdue work alone (by the deadline indexes of migration 0012), so that neither counts all
+    open work."""
+    open_rows = await open_counts.open_by_agency_and_state(
+        conn, agency=filters.agency, district=filters.district, priority=filters.priority
     )
     by_agency: dict[str, dict[str, Any]] = {}
-    overdue: dict[str, dict[str, Any]] = {}
     for row in open_rows:
         entry = by_agency.setdefault(
             row["agency"],
@@ -166,10 +162,31 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
         entry[row["state"]] = row["n"]
         entry["paused"] += row["paused"]
         entry["total"] += row["n"]
-        late = overdue.setdefault(row["agency"], {"agency": row["agency"], "ack": 0, "resolve": 0, "total": 0})
-        late["ack"] += row["ack_overdue"]
-        late["resolve"] += row["resolve_overdue"]
-        late["total"] += row["overdue"]
+    open_tickets = await open_counts.open_tickets(
+        conn, agency=filters.agency, district=filters.district, priority=filters.priority
+    )
+
+    args: list[Any] = []
+    where_now = filters.where(args, period=False)
+    overdue_rows = await conn.fetch(
+        f"""
+        SELECT a.agency, GROUPING(a.agency) = 1 AS all_agencies,
+               count(*) FILTER (WHERE a.state = 'dispatched' AND a.ack_due < now()) AS ack,
+               count(*) FILTER (WHERE a.resolve_due < now()) AS resolve,
+               count(*) AS total, count(DISTINCT a.ticket_id) AS tickets
+        FROM {filters.assignments()}
+        WHERE a.state IN {OPEN} AND {OVERDUE_NOW} AND {where_now}
+        GROUP BY GROUPING SETS ((), (a.agency))
+        ORDER BY all_agencies DESC, a.agency
+        """,
+        *args,
+    )
+    overdue_total = overdue_rows[0]
+    # Every agency with open work is listed, with zeros when none of it is late.
+    overdue = {agency: {"agency": agency, "ack": 0, "resolve": 0, "total": 0} for agency in by_agency}
+    for r in overdue_rows:
+        if not r["all_agencies"]:
+            overdue[r["agency"]] = {key: r[key] for key in ("agency", "ack", "resolve", "total")}
 
     args = []
     where = filters.where(args)
@@ -217,34 +234,21 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
     )
 
     answered = await answered_count(conn, filters)
-    args = []
-    where_now = filters.where(args, period=False)
-    tickets_now = await conn.fetchrow(
-        f"""
-        SELECT count(DISTINCT a.ticket_id) AS open,
-               count(DISTINCT a.ticket_id) FILTER (WHERE (a.state = 'dispatched' AND a.ack_due < now())
-                                                   OR a.resolve_due < now()) AS overdue
-        FROM {filters.assignments()}
-        WHERE a.state IN {OPEN} AND {where_now}
-        """,
-        *args,
-    )
-
     escalations = [dict(r) for r in escalation_rows if not r["kind"].startswith("reminder_")]
     return {
         "period": {"from": filters.start, "to": filters.end},
         "filters": {"agency": filters.agency, "district": filters.district, "priority": filters.priority},
         "open": {
             "total": sum(e["total"] for e in by_agency.values()),
-            "tickets": tickets_now["open"],
+            "tickets": open_tickets,
             "by_agency": list(by_agency.values()),
         },
         "overdue_now": {
-            "tickets": tickets_now["overdue"],
-            "ack": sum(e["ack"] for e in overdue.values()),
-            "resolve": sum(e["resolve"] for e in overdue.values()),
-            "total": sum(e["total"] for e in overdue.values()),
-            "by_agency": list(overdue.values()),
+            "tickets": overdue_total["tickets"],
+            "ack": overdue_total["ack"],
+            "resolve": overdue_total["resolve"],
+            "total": overdue_total["total"],
+            "by_agency": sorted(overdue.values(), key=lambda e: e["agency"]),
         },
         "dispatched": {"assignments": total["assignments"], "tickets": total["tickets"]},
         # 直接办结: consultations answered at first contact, and their share of the calls filed.

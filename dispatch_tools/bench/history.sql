@@ -164,3 +164,22 @@ UNION ALL
 SELECT f.ticket_id, NULL, 'ticket.feedback', 'history', '{{}}',
        jsonb_build_object('satisfied', f.satisfied, 'rating', f.rating), f.created_at
 FROM feedback f WHERE f.ticket_id > {base};
+
+-- Open work as the service counts it (migration 0012). The loader runs with triggers off when
+-- it can (session_replication_role = replica, as pg_restore does), so the counts the
+-- triggers would have kept are added here, one statement each; with triggers on, they were.
+INSERT INTO open_assignment_counts (agency, district, priority, state, assignments, paused)
+SELECT a.agency, t.district, t.priority, a.state, count(*), count(a.paused_at)
+FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+WHERE current_setting('session_replication_role') = 'replica'
+  AND a.ticket_id > {base} AND a.state IN ('dispatched', 'acknowledged', 'in_progress')
+GROUP BY a.agency, t.district, t.priority, a.state;
+
+INSERT INTO open_ticket_counts (district, priority, tickets)
+SELECT t.district, t.priority, count(*)
+FROM tickets t
+WHERE current_setting('session_replication_role') = 'replica'
+  AND t.id > {base}
+  AND t.id IN (SELECT a.ticket_id FROM assignments a
+               WHERE a.ticket_id > {base} AND a.state IN ('dispatched', 'acknowledged', 'in_progress'))
+GROUP BY t.district, t.priority;
