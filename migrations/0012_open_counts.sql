@@ -220,3 +220,18 @@ SELECT t.district, t.priority, count(*)
 FROM tickets t
 WHERE t.id IN (SELECT a.ticket_id FROM assignments a WHERE a.state IN ('dispatched', 'acknowledged', 'in_progress'))
 GROUP BY t.district, t.priority;
+
+-- The overdue list (GET /stats/overdue) pages through two lists in index order, merged: work
+-- late on its acknowledgement, and work late on its resolution only, the longest overdue first.
+-- Paused work is listed too (a deadline missed before the pause stays missed), which the
+-- deadline watcher's indexes leave out. Before: all overdue work sorted for every page.
+CREATE INDEX assignments_late_ack ON assignments (ack_due, id) WHERE state = 'dispatched';
+CREATE INDEX assignments_late_resolve ON assignments (resolve_due, id)
+    WHERE state IN ('dispatched', 'acknowledged', 'in_progress');
+
+-- Escalations open now (GET /stats/escalations): PostgreSQL took open work escalated at a level
+-- for a few rows of thousands (escalated history is rare, open work escalated is common: the two
+-- columns are not independent) and planned nested loops for all of them. Statistics of the two
+-- together let it see how many there are.
+CREATE STATISTICS assignments_state_escalation (mcv) ON state, escalation_level FROM assignments;
+ANALYZE assignments;

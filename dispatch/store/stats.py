@@ -368,27 +368,35 @@ async def overdue(
     """
     args: list[Any] = []
     where = filters.where(args, period=False)
-    after = ""
+    after_ack = after_resolve = ""
     if cursor:
         due_at, assignment_id = decode_overdue_cursor(cursor)
         args += [due_at, assignment_id]
-        after = f"AND (late.due_at, late.assignment_id) > (${len(args) - 1}, ${len(args)})"
+        after_ack = f"AND (a.ack_due, a.id) > (${len(args) - 1}, ${len(args)})"
+        after_resolve = f"AND (a.resolve_due, a.id) > (${len(args) - 1}, ${len(args)})"
     args.append(limit + 1)
+    # Two lists each in the order of an index (migration 0012), merged: late on the
+    # acknowledgement, and late on the resolution only. A page reads a page of each, not all
+    # overdue work sorted.
     rows = await conn.fetch(
         f"""
-        SELECT * FROM (
-            SELECT a.id AS assignment_id, a.ticket_id, t.number, t.priority, t.category, t.district, a.agency,
-                   a.desk_id, a.role, a.state, a.ack_due, a.resolve_due, a.paused_at, a.pause_reason,
-                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN 'ack' ELSE 'resolve' END AS kind,
-                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN a.ack_due ELSE a.resolve_due END
-                       AS due_at,
-                   CASE WHEN a.state = 'dispatched' AND a.ack_due < now() THEN greatest(a.ack_stage - 1, 0)
-                        ELSE greatest(a.resolve_stage - 1, 0) END AS escalation_level
-            FROM assignments a JOIN tickets t ON t.id = a.ticket_id
-            WHERE a.state IN {OPEN} AND ((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())
-              AND {where}
+        SELECT late.assignment_id, a.ticket_id, t.number, t.priority, t.category, t.district, a.agency,
+               a.desk_id, a.role, a.state, a.ack_due, a.resolve_due, a.paused_at, a.pause_reason,
+               late.kind, late.due_at, late.escalation_level
+        FROM (
+            (SELECT a.id AS assignment_id, 'ack' AS kind, a.ack_due AS due_at,
+                    greatest(a.ack_stage - 1, 0) AS escalation_level
+             FROM {filters.assignments()}
+             WHERE a.state = 'dispatched' AND a.ack_due < now() AND {where} {after_ack}
+             ORDER BY a.ack_due, a.id LIMIT ${len(args)})
+            UNION ALL
+            (SELECT a.id, 'resolve', a.resolve_due, greatest(a.resolve_stage - 1, 0)
+             FROM {filters.assignments()}
+             WHERE a.state IN {OPEN} AND a.resolve_due < now() AND NOT (a.state = 'dispatched' AND a.ack_due < now())
+               AND {where} {after_resolve}
+             ORDER BY a.resolve_due, a.id LIMIT ${len(args)})
         ) late
-        WHERE true {after}
+        JOIN assignments a ON a.id = late.assignment_id JOIN tickets t ON t.id = a.ticket_id
         ORDER BY late.due_at, late.assignment_id
         LIMIT ${len(args)}
         """,
@@ -467,20 +475,28 @@ async def open_escalations(
             f" > (-${n - 3}::int, ${n - 2}::int, ${n - 1}::timestamptz, ${n}::bigint)"
         )
     args.append(limit + 1)
+    # The order first, over the few columns it needs; the page's other columns (its ticket's
+    # place, its desk) for the page alone.
     rows = await conn.fetch(
         f"""
-        SELECT * FROM (
-            SELECT *, CASE WHEN l.kind = 'ack' THEN l.ack_due ELSE l.resolve_due END AS due_at FROM (
-                SELECT {_LIVE_COLUMNS}, a.deadline_round, {_PRIORITY_RANK} AS rank,
-                       a.escalation_level AS level,
-                       CASE WHEN {_ACK_LEVEL} >= {_RESOLVE_LEVEL} THEN 'ack' ELSE 'resolve' END AS kind
-                FROM assignments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN desks d ON d.id = a.desk_id
-                WHERE a.state IN {OPEN} AND a.escalation_level >= 1 AND {where}
-            ) l
-        ) o
-        WHERE true {after}
-        ORDER BY o.level DESC, o.rank, o.due_at, o.assignment_id
-        LIMIT ${len(args)}
+        WITH page AS MATERIALIZED (
+            SELECT * FROM (
+                SELECT l.*, CASE WHEN l.kind = 'ack' THEN l.ack_due ELSE l.resolve_due END AS due_at FROM (
+                    SELECT a.id AS assignment_id, a.ack_due, a.resolve_due, {_PRIORITY_RANK} AS rank,
+                           a.escalation_level AS level,
+                           CASE WHEN {_ACK_LEVEL} >= {_RESOLVE_LEVEL} THEN 'ack' ELSE 'resolve' END AS kind
+                    FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+                    WHERE a.state IN {OPEN} AND a.escalation_level >= 1 AND {where}
+                ) l
+            ) o
+            WHERE true {after}
+            ORDER BY o.level DESC, o.rank, o.due_at, o.assignment_id
+            LIMIT ${len(args)}
+        )
+        SELECT {_LIVE_COLUMNS}, a.deadline_round, page.rank, page.level, page.kind, page.due_at
+        FROM page JOIN assignments a ON a.id = page.assignment_id JOIN tickets t ON t.id = a.ticket_id
+        LEFT JOIN desks d ON d.id = a.desk_id
+        ORDER BY page.level DESC, page.rank, page.due_at, page.assignment_id
         """,
         *args,
     )
