@@ -178,11 +178,13 @@ class Answered(BaseModel):
 
 AS_OF = "when these figures were computed (the database's clock): a server shares one answer a few seconds"
 AGE = "seconds since then, when this answer was sent"
+MAX_AGE = "how long a server shares one answer (DISPATCH_STATS_SHARED_SECONDS; 0: never)"
 
 
 class SummaryOut(BaseModel):
     as_of: datetime = Field(description=AS_OF)
     age_seconds: float = Field(description=AGE)
+    max_age_seconds: float = Field(description=MAX_AGE)
     period: Period
     filters: Filters
     open: OpenWork
@@ -222,6 +224,7 @@ class OverduePage(BaseModel):
     next_cursor: str | None
     as_of: datetime = Field(description=AS_OF)
     age_seconds: float = Field(description=AGE)
+    max_age_seconds: float = Field(description=MAX_AGE)
 
 
 class LiveWork(BaseModel):
@@ -262,6 +265,7 @@ class OpenEscalationPage(BaseModel):
     levels: int = Field(description="how many escalation levels there are: the top one raises the dashboard's alarm")
     as_of: datetime = Field(description=AS_OF)
     age_seconds: float = Field(description=AGE)
+    max_age_seconds: float = Field(description=MAX_AGE)
 
 
 class OpenItem(LiveWork):
@@ -288,6 +292,7 @@ class TimeseriesOut(BaseModel):
     points: list[Point]
     as_of: datetime = Field(description=AS_OF)
     age_seconds: float = Field(description=AGE)
+    max_age_seconds: float = Field(description=MAX_AGE)
 
 
 # Views ------------------------------------------------------------------------------------------
@@ -330,20 +335,34 @@ def _question(kind: str, filters: store.StatsFilter, params: BaseModel) -> tuple
     return (kind, filters.agency, filters.district, filters.priority, *sorted(asked.items()))
 
 
+async def _fold_open_counts(request: web.Request) -> None:
+    """Fold the kept counts' deltas (a write: on the primary, before the read takes its own
+    connection, so that one computation never holds two of one pool)."""
+    async with request.app[DB].acquire() as conn:
+        await open_counts.compact(conn)
+
+
 async def _shared(
-    request: web.Request, question: tuple[object, ...], read: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]]
+    request: web.Request,
+    question: tuple[object, ...],
+    read: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
+    *,
+    first: Callable[[web.Request], Awaitable[None]] | None = None,
 ) -> web.Response:
     """The answer to ``question``: shared with everyone who asked the same in the last few
     seconds (dispatch.runtime.shared_reads), else read now in one read-only transaction, so
-    that its figures are of one moment, ``as_of``."""
+    that its figures are of one moment, ``as_of``; ``first`` runs before a computation."""
 
     async def compute() -> dict[str, Any]:
+        if first is not None:
+            await first(request)
         async with request.app[REPLICA].acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             as_of = await conn.fetchval("SELECT now()")
             return await read(conn) | {"as_of": as_of}
 
-    shared = await request.app[STATS].get(question, compute)
-    return json_response(shared.value | {"age_seconds": round(shared.age(), 3)})
+    reads = request.app[STATS]
+    shared = await reads.get(question, compute)
+    return json_response(shared.value | {"age_seconds": round(shared.age(), 3), "max_age_seconds": reads.seconds})
 
 
 @describe(
@@ -360,13 +379,10 @@ async def stats_summary(request: web.Request) -> web.Response:
     filters = _filters(principal, params, timedelta(hours=24))
 
     async def read(conn: asyncpg.Connection) -> dict[str, Any]:
-        # The kept counts' deltas folded now and then (a write: on the primary).
-        async with request.app[DB].acquire() as primary:
-            await open_counts.compact(primary)
         start, end = _period(params, timedelta(hours=24))  # a default period ends now
         return await store.summary(conn, dataclasses.replace(filters, start=start, end=end))
 
-    return await _shared(request, _question("summary", filters, params), read)
+    return await _shared(request, _question("summary", filters, params), read, first=_fold_open_counts)
 
 
 @describe(

@@ -3,8 +3,8 @@
 Every supervisor's dashboard asks for the same summary, overdue list, escalations and time
 series every few seconds, and again after each live event. ``SharedReads`` computes each
 distinct question (its key: what was asked, after the caller's scope is applied) at most once
-every ``seconds`` per process, and while it is being computed everyone who asks the same
-waits for that one computation instead of starting another (single flight). The answers
+every ``seconds`` per process, and while it is being computed nobody else starts another
+(single flight): they get the previous answer meanwhile, or wait for the first. The answers
 say how old they are (``as_of``, ``age_seconds``; docs/api.md), so a console can show it.
 
 ``seconds`` 0 computes every request afresh (``DISPATCH_STATS_SHARED_SECONDS``).
@@ -42,8 +42,9 @@ class SharedReads:
         self._flights: dict[Hashable, asyncio.Future[Shared | None]] = {}
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[dict[str, Any]]]) -> Shared:
-        """The answer to ``key``: kept if younger than ``seconds``, else the one being
-        computed, else computed now by ``compute``."""
+        """The answer to ``key``: kept if younger than ``seconds``; else, while another caller
+        computes it, the previous answer (or, when there is none, theirs once done); else
+        computed now by ``compute``."""
         if self.seconds <= 0:
             return Shared(await compute(), time.monotonic())
         while True:
@@ -53,8 +54,12 @@ class SharedReads:
             flight = self._flights.get(key)
             if flight is None:
                 break
-            # Someone computes it: take theirs, however long it took. If they failed or were
-            # cancelled (None), go round again: this caller computes it.
+            if kept is not None:
+                # Being computed again: the last answer meanwhile (its age says how old), so
+                # that only the caller who started the computation waits for it.
+                return kept
+            # Someone computes the first answer: take theirs, however long it took. If they
+            # failed or were cancelled (None), go round again: this caller computes it.
             shared = await asyncio.shield(flight)
             if shared is not None:
                 return shared

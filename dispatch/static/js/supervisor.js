@@ -251,7 +251,18 @@ function renderUpdated() {
   $("updated").textContent = refreshedAt ? t("sup.updated", { time: formatTime(refreshedAt) }) : "";
 }
 
-async function refresh() {
+// The server shares each answer for a few seconds (docs/api.md, "Statistics: how old an answer
+// is"). After a live event, an answer older than the request may predate the event: ask once
+// more when the server's shared answer has expired.
+function followUp(answers) {
+  const age = Math.max(...answers.map((a) => a.age_seconds || 0));
+  if (age <= 0) return;
+  const wait = Math.max(0, Math.max(...answers.map((a) => a.max_age_seconds || 0)) - age);
+  clearTimeout(eventTimer);
+  eventTimer = setTimeout(() => refresh(), wait * 1000 + 100);
+}
+
+async function refresh({ afterEvent = false } = {}) {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, REFRESH_EVERY_MS);
   const mine = ++seq;
@@ -267,7 +278,8 @@ async function refresh() {
     summary = s.data;
     overdueItems = overdue.data.items;
     escalations = open.data;
-    refreshedAt = new Date().toISOString();
+    refreshedAt = s.data.as_of || new Date().toISOString(); // the figures' time, not the browser's
+    if (afterEvent) followUp([s.data, overdue.data, open.data]);
     renderSummary();
     renderOverdue();
     renderLive();
@@ -434,7 +446,7 @@ function onEvents(events) {
   clearTimeout(eventTimer);
   eventTimer = setTimeout(
     () => {
-      refresh();
+      refresh({ afterEvent: true });
       if (Date.now() - seriesLoadedAt > SERIES_AFTER_EVENT_MS) loadSeries();
     },
     escalated ? AFTER_ESCALATION_MS : AFTER_EVENT_MS,

@@ -46,7 +46,7 @@ async def test_one_answer_is_shared_until_it_is_older_than_the_setting_and_says_
     for path in READS:
         status, first = await call(sharing, "GET", path, supervisor)
         assert status == 200, first
-        assert 0 <= first["age_seconds"] < 5
+        assert 0 <= first["age_seconds"] < 5 and first["max_age_seconds"] == 60
         datetime.fromisoformat(first["as_of"])
     _, before = await call(sharing, "GET", "/api/v1/stats/summary", supervisor)
     await call(sharing, "POST", "/api/v1/tickets", taker, ticket_body())
@@ -122,3 +122,26 @@ async def test_zero_seconds_computes_every_request_afresh() -> None:
         return {"n": calls}
 
     assert [(await shared.get("q", compute)).value["n"] for _ in range(3)] == [1, 2, 3]
+
+
+async def test_while_an_expired_answer_is_computed_again_the_others_get_the_previous_one() -> None:
+    shared = SharedReads(0.05)
+    calls = 0
+    release = asyncio.Event()
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await release.wait()
+        return {"n": calls}
+
+    first = await shared.get("q", compute)
+    await asyncio.sleep(0.06)  # expired
+    again = asyncio.ensure_future(shared.get("q", compute))  # computes, and waits for it
+    await asyncio.sleep(0.01)
+    meanwhile = await shared.get("q", compute)
+    assert meanwhile is first and meanwhile.age() >= 0.05 and calls == 2
+    release.set()
+    assert (await again).value == {"n": 2}
+    assert (await shared.get("q", compute)).value == {"n": 2}
