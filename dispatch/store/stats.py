@@ -36,9 +36,11 @@ from dispatch.store import open_counts
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
 CLOSED = "('returned', 'transferred', 'released')"
 START = "coalesce(a.deadlines_armed_at, a.created_at)"
-# An open assignment ``a`` past the deadline that matters now (the acknowledgement while it
-# waits for one, the resolution always; resolve_due >= ack_due).
-OVERDUE_NOW = "((a.state = 'dispatched' AND a.ack_due < now()) OR a.resolve_due < now())"
+# An open assignment ``a`` past the deadline that matters now: the acknowledgement while it
+# waits for one, the resolution always (resolve_due >= ack_due). Each branch is one partial
+# index's range (assignments_late_ack, assignments_late_resolve: migration 0012), read as one
+# bitmap.
+LATE_NOW = f"((a.state = 'dispatched' AND a.ack_due < now()) OR (a.state IN {OPEN} AND a.resolve_due < now()))"
 Bucket = Literal["minute", "hour"]
 METRICS: Final[tuple[str, ...]] = ("created", "acknowledged", "resolved", "escalations", "median_ack_seconds")
 
@@ -175,7 +177,7 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
                count(*) FILTER (WHERE a.resolve_due < now()) AS resolve,
                count(*) AS total, count(DISTINCT a.ticket_id) AS tickets
         FROM {filters.assignments()}
-        WHERE a.state IN {OPEN} AND {OVERDUE_NOW} AND {where_now}
+        WHERE {LATE_NOW} AND {where_now}
         GROUP BY GROUPING SETS ((), (a.agency))
         ORDER BY all_agencies DESC, a.agency
         """,
