@@ -11,10 +11,9 @@
 --
 -- The rows are deltas, not one row per key: a change appends rows (+1 here, -1 there) and a
 -- reader sums them per key. Appending takes no lock on a shared row, so concurrent writers
--- never wait for each other or deadlock on a hot count (one district's P3 sanitation work is
--- a tenth of a city's); open_counts_compact() folds the deltas into one row per key now and
--- then (the statistics do, every few seconds at most), in one statement, without changing any
--- sum a reader sees.
+-- never wait for each other or deadlock on a hot count (a busy district's commonest work);
+-- open_counts_compact() folds the deltas into one row per key now and then (the statistics do,
+-- every few seconds at most), one statement per table, without changing any sum a reader sees.
 
 CREATE TABLE open_assignment_counts (
     agency       text NOT NULL,
