@@ -23,6 +23,7 @@ from dispatch.api.spec import describe
 from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
 from dispatch.runtime.app_keys import REPLICA, SETTINGS
+from dispatch.store import open_work as open_work_store
 from dispatch.store import stats as store
 from dispatch.store.users import Principal
 
@@ -57,7 +58,7 @@ class OverdueQuery(BaseModel):
 
 
 class OpenQuery(OverdueQuery):
-    state: store.OpenState | None = Field(default=None, description="one open state, or paused")
+    state: open_work_store.OpenState | None = Field(default=None, description="one open state, or paused")
     overdue: bool = Field(default=False, description="only work past the deadline that matters now")
     limit: int = Field(default=200, ge=1, le=1000)
 
@@ -384,7 +385,7 @@ async def stats_open(request: web.Request) -> web.Response:
     principal = await authenticate(request, "stats.read")
     params = query(request, OpenQuery)
     async with request.app[REPLICA].acquire() as conn:
-        items, next_cursor = await store.open_work(
+        items, next_cursor = await open_work_store.open_work(
             conn,
             _now_filters(principal, params),
             state=params.state,
