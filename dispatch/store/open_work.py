@@ -117,6 +117,20 @@ _LIVE_NAMES: Final = (
 _ITEM_FIELDS: Final = tuple(name for name in _LIVE_NAMES if name != "rank")
 
 
+# A cell whose tickets share one place still gets a box to zoom into: this much around it.
+_LEAST_SPAN: Final = 0.001  # degrees, about 100 m
+
+
+def _zoom_box(west: float, south: float, east: float, north: float) -> list[float]:
+    """The box of a cell's tickets (unrounded: a zoom into it must hold every ticket counted),
+    widened to ``_LEAST_SPAN`` where they share a longitude or latitude."""
+    if east - west < _LEAST_SPAN:
+        west, east = west - _LEAST_SPAN / 2, east + _LEAST_SPAN / 2
+    if north - south < _LEAST_SPAN:
+        south, north = south - _LEAST_SPAN / 2, north + _LEAST_SPAN / 2
+    return [max(west, -180.0), max(south, -90.0), min(east, 180.0), min(north, 90.0)]
+
+
 def _aggregate_columns(**values: str) -> str:
     """A select list as wide as ``live``: these expressions where named, NULL elsewhere."""
     return ", ".join(values.get(name, "NULL") for name in _LIVE_NAMES)
@@ -137,7 +151,7 @@ async def map_view(
     assignments, and ``complete`` whether that is all of it. ``cells``: every open ticket with
     coordinates (in ``box`` when given) counted in a ``grid`` × ``grid`` grid over the box (or
     over the open work's own extent), with its overdue tickets, highest priority, the mean
-    position and the cell's bounds. ``unplaced``: tickets without coordinates per district
+    position and the box its tickets lie in (to zoom into). ``unplaced``: tickets without coordinates per district
     (only without a box: a box holds only what has a place). ``total`` and ``overdue`` count
     tickets, as the cells and ``unplaced`` do, not assignments.
 
@@ -170,12 +184,13 @@ async def map_view(
                    min(rank) AS rank, bool_or(overdue) AS overdue
             FROM live GROUP BY ticket_id
         ), extent AS (
-            SELECT coalesce({west}::float8, min(lon)) AS west, coalesce({south}::float8, min(lat)) AS south,
-                   greatest(coalesce({east}::float8, max(lon)) - coalesce({west}::float8, min(lon)), 1e-9)
-                       / {cells}::int AS dx,
-                   greatest(coalesce({north}::float8, max(lat)) - coalesce({south}::float8, min(lat)), 1e-9)
-                       / {cells}::int AS dy
-            FROM work WHERE lat IS NOT NULL AND lon IS NOT NULL
+            SELECT west, south, east, north,
+                   greatest(east - west, 1e-9) / {cells}::int AS dx, greatest(north - south, 1e-9) / {cells}::int AS dy
+            FROM (
+                SELECT coalesce({west}::float8, min(lon)) AS west, coalesce({south}::float8, min(lat)) AS south,
+                       coalesce({east}::float8, max(lon)) AS east, coalesce({north}::float8, max(lat)) AS north
+                FROM work WHERE lat IS NOT NULL AND lon IS NOT NULL
+            ) bounds
         ), gridded AS (
             SELECT w.*, e.west, e.south, e.dx, e.dy,
                    least(floor((w.lon - e.west) / e.dx), {cells}::int - 1)::int AS x,
@@ -189,8 +204,7 @@ async def map_view(
         UNION ALL
         SELECT 'cell', {_aggregate_columns(rank="min(rank)", lat="avg(lat)", lon="avg(lon)")},
                count(*), count(*) FILTER (WHERE overdue),
-               min(west) + x * min(dx), min(south) + y * min(dy),
-               min(west) + (x + 1) * min(dx), min(south) + (y + 1) * min(dy)
+               min(lon), min(lat), max(lon), max(lat)
         FROM gridded GROUP BY x, y
         UNION ALL
         SELECT 'unplaced', {_aggregate_columns(rank="min(rank)", district="district")},
@@ -214,7 +228,7 @@ async def map_view(
             "priority": PRIORITIES[row["rank"] - 1] if row["rank"] else None,
         }
         if kind == "cell":
-            bounds = [round(row[k], 6) for k in ("cell_west", "cell_south", "cell_east", "cell_north")]
+            bounds = _zoom_box(row["cell_west"], row["cell_south"], row["cell_east"], row["cell_north"])
             cell_list.append({**common, "lat": round(row["lat"], 6), "lon": round(row["lon"], 6), "bbox": bounds})
         else:
             unplaced.append({"district": row["district"], **common})
