@@ -211,9 +211,6 @@ async def list_by_assignment(
         return f"${len(args)}"
 
     where.append(f"a.agency = {arg(filters.agency)}")
-    where.append(f"a.state = ANY({arg(list(filters.assignment_states))}::text[])")
-    # The partial index holds open states only: saying so lets the planner use it.
-    where.append(f"a.state IN ({', '.join(repr(s) for s in sorted(OPEN_STATES))})")
     for column, value in (
         ("status", filters.status),
         ("priority", filters.priority),
@@ -231,13 +228,22 @@ async def list_by_assignment(
         where.append(await _text_condition(conn, filters.text, arg))
     if cursor:
         where.append(f"a.id < {arg(decode_cursor(cursor, 'a'))}")
+    # One branch per state, each walking ``assignments_open_by_agency`` (agency, state, id DESC)
+    # in order and stopping at a page: merged, they are the page in id order, and a page costs
+    # what it returns, not the agency's whole open work. The state is written out (one of the
+    # open states, never the caller's text) so that the planner sees the partial index applies.
+    top = arg(limit + 1)
+    branches = [
+        f"""(SELECT a.id AS assignment_id, {TICKET_COLUMNS}
+             FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+             WHERE a.state = '{state}' AND {" AND ".join(where)}
+             ORDER BY a.id DESC LIMIT {top})"""
+        for state in sorted(set(filters.assignment_states) & OPEN_STATES)
+    ]
+    if not branches:
+        return [], None
     rows = await conn.fetch(
-        f"""
-        SELECT a.id AS assignment_id, {TICKET_COLUMNS}
-        FROM assignments a JOIN tickets t ON t.id = a.ticket_id
-        WHERE {" AND ".join(where)}
-        ORDER BY a.id DESC LIMIT {arg(limit + 1)}
-        """,
+        f"SELECT * FROM ({' UNION ALL '.join(branches)}) page ORDER BY assignment_id DESC LIMIT {top}",
         *args,
     )
     page = rows[:limit]
