@@ -63,7 +63,12 @@ class OpenQuery(OverdueQuery):
     limit: int = Field(default=200, ge=1, le=1000)
 
 
-class MapQuery(OverdueQuery):
+class MapQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agency: AgencyCode | None = None
+    district: DistrictCode | None = None
+    priority: PriorityCode | None = None
     overdue: bool = Field(default=False, description="only work past the deadline that matters now")
     bbox: str | None = Field(
         default=None,
@@ -466,7 +471,13 @@ async def stats_map(request: web.Request) -> web.Response:
     async with request.app[REPLICA].acquire() as conn:
         view = await open_work_store.map_view(
             conn,
-            _now_filters(principal, params),
+            store.StatsFilter(
+                start=EARLIEST,
+                end=LATEST,
+                agency=_scope(principal, params.agency),
+                district=params.district,
+                priority=params.priority,
+            ),
             overdue_only=params.overdue,
             box=box,
             grid=params.grid,
