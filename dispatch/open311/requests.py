@@ -20,8 +20,9 @@ from dispatch.interop.public_text import agency_names, local_iso, redact, status
 from dispatch.store.public import OPEN311_CLOSED_STATUSES
 
 # Items remembered per process: a few times the spec's page of 1,000, so that the pages a
-# partner polls (open, closed, both; a few service codes) stay rendered between changes.
-MEMO_SIZE: Final = 20_000
+# partner polls (open, closed, both; a few service codes) stay rendered between changes. An
+# item with its key (the row) takes about twice its texts: a few megabytes in all.
+MEMO_SIZE: Final = 5_000
 
 
 def render_item(row: Mapping[str, Any]) -> dict[str, Any]:
