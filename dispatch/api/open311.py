@@ -32,12 +32,13 @@ from dispatch.bounds import EARLIEST, LATEST, in_window
 from dispatch.errors import ApiError, BadRequest, Forbidden, NotFound
 from dispatch.intake.filing import file_ticket
 from dispatch.intake.new_ticket import NewTicket
-from dispatch.interop.public_text import CHINA, agency_names, local_iso, redact, status_text
+from dispatch.interop.public_text import CHINA, agency_names, local_iso
 from dispatch.normalise import clean_text, normalise_phone
 from dispatch.open311 import render, services
 from dispatch.open311.render import Format
+from dispatch.open311.requests import RenderedRequests
 from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
-from dispatch.store.public import OPEN311_CLOSED_STATUSES, Open311Query, open311_number_by_token, open311_requests
+from dispatch.store.public import Open311Query, open311_number_by_token, open311_requests
 from dispatch.store.users import Principal, find_by_token
 
 log = structlog.get_logger("dispatch.open311")
@@ -53,6 +54,8 @@ _NUMBER = re.compile(r"^MS[0-9]{8}-[0-9]{6,12}$")
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
 # Spec statuses: 400 bad request (our 422 too), 403 bad api_key (our 401 too), 404 not found.
 _STATUS_MAP = {401: 403, 422: 400}
+# The items lists are made of, remembered per process (dispatch/open311/requests.py).
+RENDERED = web.AppKey("open311_rendered", RenderedRequests)
 
 
 def _format(request: web.Request) -> Format:
@@ -321,34 +324,6 @@ def _notice(priority: str, agency: str | None, due: datetime | None) -> str:
 # Reading requests ------------------------------------------------------------------------
 
 
-def _request_item(row: dict[str, Any]) -> dict[str, Any]:
-    closed = row["status"] in OPEN311_CLOSED_STATUSES
-    notes = status_text(row["status"]).joined()
-    if row["lead_resolution"]:
-        resolution = redact(row["lead_resolution"], phone=row["caller_phone"], name=row["caller_name"])
-        notes += f"。办理结果 / resolution: {resolution}"
-    category = agencies.CATEGORIES.get(row["category"] or "")
-    return {
-        "service_request_id": row["number"],
-        "status": "closed" if closed else "open",
-        "status_notes": notes,
-        "service_name": category.name_zh if category else None,
-        "service_code": row["category"],
-        "description": redact(row["description"], phone=row["caller_phone"], name=row["caller_name"]),
-        "agency_responsible": agency_names(row["lead_agency"]).zh if row["lead_agency"] else None,
-        "service_notice": None,
-        "requested_datetime": local_iso(row["created_at"]),
-        "updated_datetime": local_iso(row["updated_at"]),
-        "expected_datetime": local_iso(row["lead_resolve_due"]),
-        "address": redact(row["address"], phone=row["caller_phone"], name=row["caller_name"]) or None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lon"],
-        "media_url": row["media_url"],
-    }
-
-
 def _date(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name)
     if raw is None or not raw.strip():
@@ -410,7 +385,7 @@ async def list_requests(request: web.Request) -> web.Response:
         )
     async with request.config_dict[DB].acquire() as conn:
         rows = await open311_requests(conn, query)
-    return render.respond(fmt, "service_requests", [_request_item(row) for row in rows])
+    return render.respond(fmt, "service_requests", request.config_dict[RENDERED].items(rows))
 
 
 async def get_request(request: web.Request) -> web.Response:
@@ -424,7 +399,7 @@ async def get_request(request: web.Request) -> web.Response:
             rows = await open311_requests(conn, Open311Query(numbers=[number], limit=1))
     if not rows:
         raise NotFound(f"service_request_id {number[:40]!r} not found")
-    return render.respond(fmt, "service_requests", [_request_item(rows[0])])
+    return render.respond(fmt, "service_requests", request.config_dict[RENDERED].items(rows[:1]))
 
 
 async def get_token(request: web.Request) -> web.Response:
@@ -440,6 +415,7 @@ async def get_token(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[RENDERED] = RenderedRequests()
     sub = web.Application(middlewares=[open311_errors])
     sub.router.add_get("/discovery.{format}", discovery)
     sub.router.add_get("/services.{format}", list_services)

@@ -27,6 +27,7 @@ from dispatch.bounds import EARLIEST, LATEST, check_window
 from dispatch.errors import Forbidden, ValidationFailed
 from dispatch.runtime.app_keys import DB, REPLICA, SETTINGS, STATS
 from dispatch.store import open_counts
+from dispatch.store import open_work as open_work_store
 from dispatch.store import stats as store
 from dispatch.store.users import Principal
 
@@ -61,9 +62,40 @@ class OverdueQuery(BaseModel):
 
 
 class OpenQuery(OverdueQuery):
-    state: store.OpenState | None = Field(default=None, description="one open state, or paused")
+    state: open_work_store.OpenState | None = Field(default=None, description="one open state, or paused")
     overdue: bool = Field(default=False, description="only work past the deadline that matters now")
     limit: int = Field(default=200, ge=1, le=1000)
+
+
+class MapQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agency: AgencyCode | None = None
+    district: DistrictCode | None = None
+    priority: PriorityCode | None = None
+    overdue: bool = Field(default=False, description="only work past the deadline that matters now")
+    bbox: str | None = Field(
+        default=None,
+        max_length=100,
+        description="west,south,east,north in degrees: only tickets inside (default: all open work)",
+    )
+    grid: int = Field(default=12, ge=1, le=64, description="cells counted per side of the box")
+    items: int = Field(default=200, ge=0, le=1000, description="at most this many open assignments, most urgent first")
+
+    def box(self) -> open_work_store.Box | None:
+        """The bounding box asked for, or None; 422 on the field when it is not one."""
+        if self.bbox is None or not self.bbox.strip():
+            return None
+        try:
+            west, south, east, north = (float(part) for part in self.bbox.split(","))
+        except ValueError:
+            west = south = east = north = float("nan")
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValidationFailed(
+                "bbox is west,south,east,north in degrees, west before east and south before north",
+                details=[{"field": "bbox", "message": "not a bounding box"}],
+            )
+        return open_work_store.Box(west, south, east, north)
 
 
 Metric = Literal["created", "acknowledged", "resolved", "escalations", "median_ack_seconds"]
@@ -280,6 +312,33 @@ class OpenPage(BaseModel):
     next_cursor: str | None
 
 
+class MapCell(BaseModel):
+    tickets: int
+    overdue: int = Field(description="tickets with an overdue open assignment")
+    priority: str | None = Field(description="the highest priority in the cell")
+    lat: float = Field(description="the mean position of the cell's tickets")
+    lon: float
+    bbox: list[float] = Field(description="the cell's west, south, east, north")
+
+
+class MapUnplaced(BaseModel):
+    district: str | None
+    tickets: int
+    overdue: int
+    priority: str | None
+
+
+class MapView(BaseModel):
+    box: list[float] | None
+    grid: int
+    total: int = Field(description="open tickets in the view (cells and unplaced together)")
+    overdue: int
+    items: list[OpenItem] = Field(description="the most urgent open work in the view, as /stats/open lists it")
+    complete: bool = Field(description="items hold all the open work in the view")
+    cells: list[MapCell] = Field(description="tickets with coordinates counted per grid cell")
+    unplaced: list[MapUnplaced] = Field(description="tickets without coordinates per district (without a box)")
+
+
 class Point(BaseModel):
     at: datetime
     values: dict[str, float | None]
@@ -451,7 +510,7 @@ async def stats_open(request: web.Request) -> web.Response:
     principal = await authenticate(request, "stats.read")
     params = query(request, OpenQuery)
     async with request.app[REPLICA].acquire() as conn:
-        items, next_cursor = await store.open_work(
+        items, next_cursor = await open_work_store.open_work(
             conn,
             _now_filters(principal, params),
             state=params.state,
@@ -460,6 +519,38 @@ async def stats_open(request: web.Request) -> web.Response:
             limit=params.limit,
         )
     return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@describe(
+    "Open work for a map at one view: counts per cell and the most urgent items, sized for a screen",
+    tag="stats",
+    query=MapQuery,
+    responses={200: MapView},
+    operation="stats.read",
+)
+async def stats_map(request: web.Request) -> web.Response:
+    """GET /api/v1/stats/map: what the map consoles draw, bounded by the screen, not by the open
+    work: every open ticket in the view counted per grid cell (and per district when it has no
+    coordinates), and the ``items`` most urgent open assignments in it."""
+    principal = await authenticate(request, "stats.read")
+    params = query(request, MapQuery)
+    box = params.box()
+    async with request.app[REPLICA].acquire() as conn:
+        view = await open_work_store.map_view(
+            conn,
+            store.StatsFilter(
+                start=EARLIEST,
+                end=LATEST,
+                agency=_scope(principal, params.agency),
+                district=params.district,
+                priority=params.priority,
+            ),
+            overdue_only=params.overdue,
+            box=box,
+            grid=params.grid,
+            items=params.items,
+        )
+    return json_response(view)
 
 
 @describe(
@@ -501,3 +592,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/stats/timeseries", stats_timeseries)
     app.router.add_get("/api/v1/stats/escalations", stats_escalations)
     app.router.add_get("/api/v1/stats/open", stats_open)
+    app.router.add_get("/api/v1/stats/map", stats_map)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,14 +29,16 @@ from dispatch.api.schemas import (
 )
 from dispatch.api.spec import describe
 from dispatch.encoding import dumps
-from dispatch.errors import BadRequest
+from dispatch.errors import BadRequest, ValidationFailed
 from dispatch.intake.filing import file_ticket
 from dispatch.intake.new_ticket import NewTicket
-from dispatch.lifecycle import TicketStatus
+from dispatch.lifecycle import OPEN_STATES, TicketStatus
 from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER
 from dispatch.store import tickets as store
 from dispatch.store.answers import Answer
 from dispatch.store.assignments import add_assignment
+
+OPEN_ASSIGNMENT_STATES = tuple(sorted(OPEN_STATES))
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -123,6 +125,13 @@ class TicketQuery(BaseModel):
         default=None, description="text in description or address, or a ticket number"
     )
     phone: Phone | None = Field(default=None, description="the caller's earlier tickets")
+    assignment_state: Literal["dispatched", "acknowledged", "in_progress", "open"] | None = Field(
+        default=None,
+        description=(
+            "with agency (a desk: its own by default): tickets whose assignment of that agency is in this "
+            "state (open: any of the three), listed by that assignment, newest first"
+        ),
+    )
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -138,9 +147,19 @@ async def list_tickets(request: web.Request) -> web.Response:
     """GET /api/v1/tickets: visible tickets newest first, filtered, with a cursor."""
     principal = await authenticate(request, "ticket.list")
     params = query(request, TicketQuery)
+    agency = params.agency
+    states: tuple[str, ...] | None = None
+    if params.assignment_state is not None:
+        agency = agency or (principal.agency if principal.role == "desk" else None)
+        if agency is None:
+            raise ValidationFailed(
+                "assignment_state needs agency: whose assignments to list by",
+                details=[{"field": "agency", "message": "required with assignment_state"}],
+            )
+        states = OPEN_ASSIGNMENT_STATES if params.assignment_state == "open" else (params.assignment_state,)
     filters = store.TicketFilter(
         status=params.status,
-        agency=params.agency,
+        agency=agency,
         priority=params.priority,
         district=params.district,
         category=params.category,
@@ -148,6 +167,7 @@ async def list_tickets(request: web.Request) -> web.Response:
         created_to=params.created_to,
         text=params.q,
         caller_phone=params.phone,
+        assignment_states=states,
     )
     async with request.app[DB].acquire() as conn:
         items, next_cursor = await store.list_tickets(

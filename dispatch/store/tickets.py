@@ -82,18 +82,25 @@ class TicketFilter:
     created_to: datetime | None = None
     text: str | None = None
     caller_phone: str | None = None
+    # With ``agency``: only tickets whose assignment of that agency is in one of these
+    # states, listed by that assignment, newest first (see ``list_by_assignment``).
+    assignment_states: tuple[str, ...] | None = None
 
 
 def encode_cursor(ticket_id: int) -> str:
     return base64.urlsafe_b64encode(f"t:{ticket_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_assignment_cursor(assignment_id: int) -> str:
+    return base64.urlsafe_b64encode(f"a:{assignment_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind_expected: str = "t") -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = raw.partition(":")
         ticket_id = parse_id(value)
-        if kind != "t" or ticket_id is None:
+        if kind != kind_expected or ticket_id is None:
             raise ValueError
         return ticket_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -129,7 +136,10 @@ async def list_tickets(
     """A page of visible tickets, newest first, and the cursor of the next page (None at the end).
 
     The cursor is the last id returned, so pages stay stable while tickets are created.
+    With ``filters.assignment_states`` the page is ``list_by_assignment``'s instead.
     """
+    if filters.assignment_states is not None and filters.agency is not None:
+        return await list_by_assignment(conn, principal, filters, cursor=cursor, limit=limit)
     clause, args = ticket_clause(principal, 1)
     where = [clause]
 
@@ -164,13 +174,81 @@ async def list_tickets(
         *args,
     )
     page = rows[:limit]
-    by_ticket = await _assignments_by_ticket(conn, [r["id"] for r in page])
+    items = await _with_assignments(conn, principal, page)
+    next_cursor = encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+async def _with_assignments(
+    conn: asyncpg.Connection, principal: Principal, rows: list[asyncpg.Record]
+) -> list[dict[str, Any]]:
+    by_ticket = await _assignments_by_ticket(conn, [r["id"] for r in rows])
     items = []
-    for row in page:
+    for row in rows:
         ticket = ticket_dict(row, principal)
         ticket["assignments"] = by_ticket[row["id"]]
         items.append(ticket)
-    next_cursor = encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+    return items
+
+
+async def list_by_assignment(
+    conn: asyncpg.Connection, principal: Principal, filters: TicketFilter, *, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A desk's open work as a page of tickets: those whose assignment of ``filters.agency``
+    is in one of ``filters.assignment_states``, that assignment newest first, each ticket
+    with all its assignments; and the cursor of the next page (the last assignment's id).
+
+    The assignments are found through ``assignments_open_by_agency`` (open states only), so a
+    page costs what it returns whatever the history holds; the ticket filters (status,
+    priority, district, category, dates, text, phone) apply to the page's tickets as usual.
+    """
+    assert filters.agency is not None and filters.assignment_states is not None
+    clause, args = ticket_clause(principal, 1)
+    where = [clause]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where.append(f"a.agency = {arg(filters.agency)}")
+    for column, value in (
+        ("status", filters.status),
+        ("priority", filters.priority),
+        ("district", filters.district),
+        ("category", filters.category),
+        ("caller_phone", filters.caller_phone),
+    ):
+        if value:
+            where.append(f"t.{column} = {arg(value)}")
+    if filters.created_from:
+        where.append(f"t.created_at >= {arg(filters.created_from)}")
+    if filters.created_to:
+        where.append(f"t.created_at < {arg(filters.created_to)}")
+    if filters.text:
+        where.append(await _text_condition(conn, filters.text, arg))
+    if cursor:
+        where.append(f"a.id < {arg(decode_cursor(cursor, 'a'))}")
+    # One branch per state, each walking ``assignments_open_by_agency`` (agency, state, id DESC)
+    # in order and stopping at a page: merged, they are the page in id order, and a page costs
+    # what it returns, not the agency's whole open work. The state is written out (one of the
+    # open states, never the caller's text) so that the planner sees the partial index applies.
+    top = arg(limit + 1)
+    branches = [
+        f"""(SELECT a.id AS assignment_id, {TICKET_COLUMNS}
+             FROM assignments a JOIN tickets t ON t.id = a.ticket_id
+             WHERE a.state = '{state}' AND {" AND ".join(where)}
+             ORDER BY a.id DESC LIMIT {top})"""
+        for state in sorted(set(filters.assignment_states) & OPEN_STATES)
+    ]
+    if not branches:
+        return [], None
+    rows = await conn.fetch(
+        f"SELECT * FROM ({' UNION ALL '.join(branches)}) page ORDER BY assignment_id DESC LIMIT {top}",
+        *args,
+    )
+    page = rows[:limit]
+    items = await _with_assignments(conn, principal, page)
+    next_cursor = encode_assignment_cursor(page[-1]["assignment_id"]) if len(rows) > limit else None
     return items, next_cursor
 
 

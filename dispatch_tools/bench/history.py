@@ -510,7 +510,6 @@ def read_paths(tokens: dict[str, str], samples: Samples, seed: int = 7) -> list[
     with its own agency's token."""
     pick = random.Random(seed)
     agency_list = sorted(samples.ticket_ids)
-    statuses = ("dispatched", "acknowledged", "in_progress")
     sup, taker = tokens["supervisor"], tokens["call-taker"]
 
     def desk(i: int) -> tuple[str, str]:
@@ -519,7 +518,8 @@ def read_paths(tokens: dict[str, str], samples: Samples, seed: int = 7) -> list[
 
     def desk_list(i: int) -> Request:
         agency, token = desk(i)
-        return "GET", f"/api/v1/tickets?agency={agency}&status={statuses[i % 3]}&limit=200", None, token
+        # As the desk console loads its open work: by its assignments, a page of 100.
+        return "GET", f"/api/v1/tickets?agency={agency}&assignment_state=open&limit=100", None, token
 
     def detail(i: int) -> Request:
         agency, token = desk(i)
@@ -527,7 +527,7 @@ def read_paths(tokens: dict[str, str], samples: Samples, seed: int = 7) -> list[
 
     def desk_map(i: int) -> Request:
         agency, token = desk(i)
-        return "GET", f"/api/v1/stats/open?agency={agency}&limit=1000", None, token
+        return "GET", f"/api/v1/stats/map?agency={agency}&items=200", None, token
 
     def caller(i: int) -> Request:
         return "GET", f"/api/v1/tickets?phone={quote(pick.choice(samples.phones))}&limit=10", None, taker
@@ -573,7 +573,7 @@ def read_paths(tokens: dict[str, str], samples: Samples, seed: int = 7) -> list[
         PathSpec(
             "time series (24 h by hour)", CONSOLE_P99_MS, fixed("/api/v1/stats/timeseries?bucket=hour", sup), 0.25
         ),
-        PathSpec("map (open work, 1000)", CONSOLE_P99_MS, fixed("/api/v1/stats/open?limit=1000", sup), 0.25),
+        PathSpec("map (view, 200 items)", CONSOLE_P99_MS, fixed("/api/v1/stats/map?items=200", sup), 0.25),
         PathSpec("citizen lookup", CONSOLE_P99_MS, citizen),
         PathSpec("Open311 requests list", CONSOLE_P99_MS, open311),
         PathSpec("search by number", CONSOLE_P99_MS, by_number),

@@ -544,3 +544,24 @@ async def test_too_many_requests_from_one_address_are_429_in_the_spec_format(htt
     assert statuses[120] == 429
     assert int(headers["Retry-After"]) >= 1
     assert parse_xml(raw).findtext("error/code") == "429"
+
+
+async def test_a_listed_request_shows_its_change_at_the_next_list(
+    http: aiohttp.ClientSession, make_user: UserFactory
+) -> None:
+    # Lists are rendered from a memo of items (dispatch/open311/requests.py): a request read
+    # before must not be served as it was once its ticket changed.
+    key = await partner_key(make_user)
+    _, supervisor = await make_user("supervisor")
+    filed = await file_request(http, key, **LIGHT)
+    for _ in range(2):
+        status, raw, _ = await fetch(http, "GET", "/requests.json")
+        assert status == 200
+        assert [(i["service_request_id"], i["status"]) for i in parse_json(raw)] == [
+            (filed["service_request_id"], "open")
+        ]
+    _, page = await call(http, "GET", "/api/v1/tickets", supervisor)
+    await resolve_all(http, supervisor, page["items"][0], resolution="已更换灯泡")
+    status, raw, _ = await fetch(http, "GET", "/requests.json")
+    [item] = parse_json(raw)
+    assert item["status"] == "closed" and "已更换灯泡" in item["status_notes"]

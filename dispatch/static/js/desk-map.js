@@ -1,6 +1,7 @@
 // The desk's own work on the map (js/map.js), behind a toggle in the desk console's list head:
-// the agency's open assignments (GET /api/v1/stats/open, which a desk reads for its own agency
-// only), read again every 15 s while the map is shown.
+// the agency's open work at the map's view (GET /api/v1/stats/map, which a desk reads for its
+// own agency only: counts per place and the most urgent as dots), read again every 15 s while
+// the map is shown and at once when it zooms in or out.
 //
 //   import { mountDeskMap } from "./desk-map.js";
 //   mountDeskMap({ agency: () => agency, onOpen: (ticketId) => … });
@@ -35,11 +36,11 @@ export function mountDeskMap({ agency = () => null, onOpen = null } = {}) {
     clearTimeout(timer);
     if (section.hidden) return;
     timer = setTimeout(load, REFRESH_EVERY_MS);
-    const qs = new URLSearchParams({ limit: "1000" });
+    map ||= new IncidentMap(box, { onOpen, onZoom: load });
+    const qs = map.query();
     if (agency()) qs.set("agency", agency());
-    map ||= new IncidentMap(box, { onOpen });
     try {
-      await map.update((await get(`/api/v1/stats/open?${qs}`)).data.items);
+      await map.show((await get(`/api/v1/stats/map?${qs}`)).data);
       section.dataset.loaded = String(Date.now());
     } catch (error) {
       showError(error);

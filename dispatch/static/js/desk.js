@@ -48,7 +48,6 @@ define({
 });
 
 const OPEN = new Set(["dispatched", "acknowledged", "in_progress"]);
-const OPEN_STATUSES = ["dispatched", "acknowledged", "in_progress"];
 const PRIORITY_RANK = { P1: 0, P2: 1, P3: 2, P4: 3 };
 const WARN_FRACTION = 0.25;
 const PERF_SAMPLES = 2000;
@@ -696,18 +695,22 @@ function renderHandled() {
 
 // ----- loading ------------------------------------------------------------------------------
 
+// The agency's open work, by its assignments (GET /tickets?assignment_state=open: one index
+// range whatever the history holds), a screenful a page: the first page is on screen while the
+// rest arrive.
+const PAGE_SIZE = 100;
+const MAX_PAGES = 100;
+
 async function loadOpen(gen) {
-  for (const status of OPEN_STATUSES) {
-    let cursor = null;
-    for (let page = 0; page < 50; page++) {
-      const qs = new URLSearchParams({ agency, status, limit: "200" });
-      if (cursor) qs.set("cursor", cursor);
-      const { data } = await get(`/api/v1/tickets?${qs}`);
-      if (gen !== generation) return;
-      for (const ticket of data.items) applyTicket(ticket, { live: false });
-      cursor = data.next_cursor;
-      if (!cursor) break;
-    }
+  let cursor = null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const qs = new URLSearchParams({ agency, assignment_state: "open", limit: String(PAGE_SIZE) });
+    if (cursor) qs.set("cursor", cursor);
+    const { data } = await get(`/api/v1/tickets?${qs}`);
+    if (gen !== generation) return;
+    for (const ticket of data.items) applyTicket(ticket, { live: false });
+    cursor = data.next_cursor;
+    if (!cursor) break;
   }
 }
 

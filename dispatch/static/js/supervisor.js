@@ -52,7 +52,6 @@ const AFTER_ESCALATION_MS = 150; // an escalation reaches the panel (and the ala
 const SERIES_AFTER_EVENT_MS = 5000; // charts follow live events at most this often
 const LIVE_EVERY_MS = 5000; // overdue times in the panel move on between refreshes
 const NEW_FOR_MS = 60000; // an escalation first seen less than this ago is marked new
-const MAP_LIMIT = 1000;
 
 const $ = (id) => document.getElementById(id);
 const filters = { agency: $("f-agency"), district: $("f-district"), priority: $("f-priority") };
@@ -272,7 +271,7 @@ async function refresh({ afterEvent = false } = {}) {
       get(`/api/v1/stats/summary?${qs}`),
       get(`/api/v1/stats/overdue?${qs}&limit=50`),
       get(`/api/v1/stats/escalations?${qs}&limit=200`),
-      get(`/api/v1/stats/open?${qs}&limit=${MAP_LIMIT}`),
+      get(`/api/v1/stats/map?${qs}&${map.query()}`),
     ]);
     if (mine !== seq) return;
     summary = s.data;
@@ -286,7 +285,7 @@ async function refresh({ afterEvent = false } = {}) {
     liveLoaded = true;
     updateAlarm();
     renderUpdated();
-    await map.update(work.data.items);
+    await map.show(work.data);
     document.body.dataset.refreshed = String(Date.now());
   } catch (error) {
     if (mine === seq) showError(error);
@@ -462,7 +461,7 @@ async function main() {
   await startShell();
   reference = await loadReference();
   drawer = new Drawer({ reference, onChanged: () => refresh() });
-  map = new IncidentMap($("map"), { onOpen: (ticketId) => drawer.openTicket(ticketId) });
+  map = new IncidentMap($("map"), { onOpen: (ticketId) => drawer.openTicket(ticketId), onZoom: () => refresh() });
   alarm = new Alarm({
     scope: "supervisor",
     repeatSeconds: reference.console?.alarm_repeat_seconds ?? 30,
