@@ -33,6 +33,7 @@ from dispatch.runtime.shared_reads import SharedReads
 from dispatch.runtime.tasks import owned_task
 from dispatch.store.desks import DIRECTORY_TTL_S, load_directory
 from dispatch.store.gazetteer import GAZETTEER_TTL_S, load_gazetteer
+from dispatch.store.open_counts_compactor import open_counts_compactor_context
 
 log = structlog.get_logger("dispatch.app")
 FAVICON = STATIC_DIR / "favicon.svg"
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(delivery_context)  # webhooks to agencies' own systems (consumer groups)
     app.cleanup_ctx.append(classifier_context)  # the newest retrained classifier, in every process
     app.cleanup_ctx.append(sms_context)  # texts callers their ticket number and code, after commit
+    app.cleanup_ctx.append(open_counts_compactor_context)  # folds the kept open-work counts each minute
     app.on_shutdown.append(_close_websockets)
     setup_routes(app)
     app.router.add_get("/", _root)

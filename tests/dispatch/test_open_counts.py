@@ -13,6 +13,7 @@ import aiohttp
 import asyncpg
 
 from dispatch.store import open_counts
+from dispatch.store.open_counts_compactor import compact_for_ever
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 
@@ -290,3 +291,29 @@ async def test_emptying_the_assignments_empties_the_counts(
         await conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_truncate")
     assert await pool.fetchval("SELECT count(*) FROM open_assignment_counts") == 0
     assert await pool.fetchval("SELECT count(*) FROM open_ticket_counts") == 0
+
+
+async def test_the_compactor_folds_the_counts_on_its_own_timer(
+    http: aiohttp.ClientSession, pool: asyncpg.Pool, make_user: UserFactory
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, police = await make_user("desk", agency="police")
+    for i in range(3):
+        ticket = await _create(http, taker, description=f"第{i}起斗殴")
+        await _move(http, police, ticket["assignments"][0]["id"], "acknowledge")
+    keys = await pool.fetchval(
+        """SELECT count(*) FROM (SELECT 1 FROM open_assignment_counts GROUP BY agency, district, priority, state
+                                 HAVING sum(assignments) <> 0 OR sum(paused) <> 0) k"""
+    )
+    assert await pool.fetchval("SELECT count(*) FROM open_assignment_counts") > keys
+    task = asyncio.create_task(compact_for_ever(pool, every=0.05))
+    try:
+        for _ in range(200):  # nobody reads the summary, and still the deltas are folded
+            if await pool.fetchval("SELECT count(*) FROM open_assignment_counts") == keys:
+                break
+            await asyncio.sleep(0.05)
+        assert await pool.fetchval("SELECT count(*) FROM open_assignment_counts") == keys
+    finally:
+        task.cancel()
+    async with pool.acquire() as conn:
+        assert await open_counts.differences(conn) == []
