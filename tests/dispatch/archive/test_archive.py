@@ -223,8 +223,14 @@ async def test_open_and_reopened_tickets_are_never_taken(
     assert not (tmp_path / "second" / "manifest.json").exists()
 
 
-async def test_a_killed_delete_finishes_when_run_again(
-    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+@pytest.mark.parametrize("then", ["delete again", "restore"])
+async def test_a_killed_delete_is_finished_or_undone_when_run_again(
+    http: aiohttp.ClientSession,
+    make_user: UserFactory,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    tmp_path: Path,
+    then: str,
 ) -> None:
     november, _ = await _month_of_tickets(http, make_user, pool)
     before = await _snapshot(pool)
@@ -272,6 +278,12 @@ async def test_a_killed_delete_finishes_when_run_again(
     refused = _archive(settings, "export", "--month", MONTH, "--to", str(tmp_path / "again"))
     assert refused.returncode == 2 and "is being deleted" in refused.stderr
 
+    if then == "restore":  # the half-deleted month back whole, and archivable again
+        restored = _archive(settings, "restore", str(archive))
+        assert restored.returncode == 0, restored.stderr
+        assert await _snapshot(pool) == before and await _state(pool) is None
+        assert _archive(settings, "verify", str(archive)).stdout.endswith("the database holds the same rows\n")
+        return
     resumed = _archive(settings, "delete", "--month", MONTH, "--from", str(archive))
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.startswith("resumed: deleted 1 ticket(s) of 2023-11")
@@ -279,6 +291,35 @@ async def test_a_killed_delete_finishes_when_run_again(
 
     assert _archive(settings, "restore", str(archive)).returncode == 0
     assert await _snapshot(pool) == before
+
+
+async def test_a_ticket_another_month_refers_to_is_held_back(
+    http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> None:
+    november, supervisor = await _month_of_tickets(http, make_user, pool)
+    target = november[0]  # closed in November; a December call about it is merged into it
+    _, taker = await make_user("call_taker")
+    later = await create(http, taker)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE tickets SET status = 'resolved' WHERE id = $1", target["id"])
+    status, body = await call(http, "POST", f"/api/v1/tickets/{later['id']}/merge", supervisor, {"into": target["id"]})
+    assert status == 200, body
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE tickets SET status = 'closed' WHERE id = $1", target["id"])
+        await conn.execute(
+            "UPDATE tickets SET created_at = timestamptz '2023-12-20 09:00+08' WHERE id = $1", later["id"]
+        )
+
+    archive = tmp_path / MONTH
+    exported = _archive(settings, "export", "--month", MONTH, "--to", str(archive))
+    assert exported.returncode == 0, exported.stderr
+    assert "exported 3 ticket(s)" in exported.stdout and target["number"] in exported.stdout
+    assert json.loads((archive / "manifest.json").read_text())["held_back"] == [target["number"]]
+    assert _archive(settings, "delete", "--month", MONTH, "--from", str(archive)).returncode == 0
+    async with pool.acquire() as conn:
+        kept = await conn.fetchval("SELECT merged_into FROM tickets WHERE id = $1", later["id"])
+        assert kept == target["id"] and await conn.fetchval("SELECT count(*) FROM tickets WHERE id = $1", kept) == 1
+    assert await _ticket_count(pool, november) == 1
 
 
 async def test_an_archived_month_leaves_open311_and_citizen_lookup_and_comes_back(
