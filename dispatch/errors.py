@@ -7,6 +7,7 @@ and optional ``details``; ``dispatch/api/errors.py`` maps them to HTTP in one pl
     ├── ConfigError            bad configuration (start-up)
     ├── MigrationError         a migration cannot be applied or was edited after it ran
     ├── EmbeddedServerError    an embedded PostgreSQL or Valkey cannot start
+    ├── ArchiveError           ``dispatch archive`` refuses a month, a directory or its files
     └── ApiError               anything a client can be told about (has an HTTP status)
         ├── BadRequest         400 malformed request (not JSON, bad query parameter)
         ├── Unauthorized       401 missing, unknown, expired or revoked token
@@ -48,6 +49,10 @@ class MigrationError(DispatchError):
 
 class EmbeddedServerError(DispatchError):
     code = "embedded_server_failed"
+
+
+class ArchiveError(DispatchError):
+    code = "archive_refused"
 
 
 class ApiError(DispatchError):

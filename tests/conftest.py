@@ -53,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Tables whose rows tests create; reference tables (agencies, categories, districts) stay.
 MUTABLE_TABLES = (
+    "archived_months",
     "classifier_models",
     "sms_messages",
     "gazetteer",

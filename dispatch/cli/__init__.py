@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dispatch.cli import classifier, desks, gazetteer, kb, report, serve, sla, tools, upkeep, users, webhooks
+from dispatch.cli import archive, classifier, desks, gazetteer, kb, report, serve, sla, tools, upkeep, users, webhooks
 from dispatch.errors import DispatchError
 from dispatch.runtime.logconfig import configure_logging
 from dispatch.runtime.settings import load_settings
 
 # In the order ``dispatch --help`` lists them.
-GROUPS = (serve, users, kb, classifier, desks, gazetteer, upkeep, sla, report, webhooks, tools)
+GROUPS = (serve, users, kb, classifier, desks, gazetteer, upkeep, archive, sla, report, webhooks, tools)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -273,47 +274,174 @@ PGBENCH_SCRIPT = (
 )
 
 
+def pgbench_peers(dsn: str, clients: int, tickets_per_s: float) -> dict[str, float | None]:
+    """PostgreSQL's own rates beside the service's, with the same clients, and the service's
+    tickets/s as a ratio of each: the ticket write itself (the limit the database sets) and a
+    single-row INSERT (the simplest durable write)."""
+    write = pgbench_ticket_write_rate(dsn, clients)
+    insert = pgbench_insert_rate(dsn, clients)
+    return {
+        "pgbench_ticket_write_per_s": round(write, 1) if write else None,
+        "ratio_to_ticket_write": round(tickets_per_s / write, 4) if write else None,
+        "pgbench_insert_per_s": round(insert, 1) if insert else None,
+        "ratio_to_pgbench": round(tickets_per_s / insert, 4) if insert else None,
+    }
+
+
 def pgbench_insert_rate(dsn: str, clients: int, seconds: int = 5) -> float | None:
     """The database's own single-row INSERT rate (pgbench, a comparable row, the same number
     of clients), or None when pgbench is not installed or the DSN is not a TCP one."""
-    import re
+    return _pgbench(dsn, clients, seconds, PGBENCH_SCRIPT, setup=PGBENCH_TABLE)
+
+
+def pgbench_ticket_write_rate(dsn: str, clients: int, seconds: int = 5) -> float | None:
+    """PostgreSQL's own rate for the service's ticket write: the very statement
+    ``store.new_tickets.insert_ticket`` sends for a ticket like the bench's (the ticket, a lead
+    and an assisting assignment, their events and outbox rows, the text-message trigger, and
+    the duplicate candidates read in the same statement), run by pgbench with the same number
+    of clients against the same database, each transaction committed. None when pgbench is
+    not installed or the DSN is not a TCP one. Its tickets are deleted afterwards."""
+    script, token = asyncio.run(ticket_write_script(dsn))
+    try:
+        # Prepared, as asyncpg sends the service's statements: planned once per connection.
+        return _pgbench(dsn, clients, seconds, script, protocol="prepared")
+    finally:
+        asyncio.run(remove_ticket_writes(dsn, token))
+
+
+async def remove_ticket_writes(dsn: str, token: str) -> int:
+    """Delete the tickets the pgbench script wrote (they all carry its tracking token) with
+    their rows, as ``dispatch archive delete`` deletes a month; how many went."""
+    from dispatch.archive.tables import TABLES
+    from dispatch.runtime.db import connect
+
+    conn = await connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL dispatch.archiving = 'on'")
+            ids = "(SELECT id FROM tickets WHERE tracking_token = $1)"
+            status = "DELETE 0"
+            for table in reversed(TABLES):
+                status = await conn.execute(f"DELETE FROM {table.name} WHERE {table.where(ids)}", token)
+            return int(status.split()[-1])
+    finally:
+        await conn.close()
+
+
+async def ticket_write_script(dsn: str) -> tuple[str, str]:
+    """A pgbench script of one ticket write, as the service writes one (see above), filed by
+    the database's first call-taker (a bench user) to its desks for 驿城区; and the tracking
+    token every ticket it writes carries."""
+    from dispatch.runtime.db import connect
+    from dispatch.store.duplicates import CandidateSearch
+    from dispatch.store.new_tickets import AssignmentRecord, TicketRecord, _statement
+    from dispatch.store.users import Principal
+
+    conn = await connect(dsn)
+    try:
+        user = await conn.fetchrow(
+            "SELECT id, name, role, agency, district, desk_id FROM users WHERE role = 'call_taker' ORDER BY id LIMIT 1"
+        )
+        desks = {
+            r["agency"]: r["id"]
+            for r in await conn.fetch(
+                """
+                SELECT DISTINCT ON (d.agency) d.agency, d.id FROM desks d
+                LEFT JOIN desk_districts dd ON dd.desk_id = d.id AND dd.district = 'yicheng'
+                ORDER BY d.agency, dd.desk_id IS NULL, d.id
+                """
+            )
+        }
+    finally:
+        await conn.close()
+    if user is None:
+        raise RuntimeError("the database has no call-taker to file the pgbench tickets")
+    principal = Principal(**dict(user))
+    ticket = TicketRecord(
+        description=SAMPLE_REQUESTS[0],
+        channel="phone",
+        address="驿城区交通路永辉超市门口",
+        caller_phone="+8613800000000",
+        caller_name="李先生",
+        no_phone_reason=None,
+        district="yicheng",
+        lat=32.98,
+        lon=114.02,
+        category="police.violence",
+        priority="P1",
+        classification={"category": "police.violence", "priority": "P1", "confidence": 0.9, "agencies": ["police"]},
+        facts={},
+        status="dispatched",
+    )
+    assignments = [
+        AssignmentRecord("police", "lead", desks.get("police")),
+        AssignmentRecord("health", "assist", desks.get("health")),
+    ]
+    created = {
+        "category": "police.violence",
+        "priority": "P1",
+        "channel": "phone",
+        "agencies": ["police", "health"],
+        "district": "yicheng",
+    }
+    search = CandidateSearch.around("police.violence", "yicheng", 32.98, 114.02)
+    sql, values = _statement(principal, ticket, assignments, created, [], None, None, search)
+    token = values[3]  # the fourth parameter: category, priority, actor, then the tracking token
+    if not (isinstance(token, str) and len(token) >= 16):
+        raise RuntimeError("the ticket write's parameters changed order: find its tracking token anew")
+    return inline_parameters(sql, values).strip() + ";\n", token
+
+
+def inline_parameters(sql: str, values: list[Any]) -> str:
+    """``sql`` with each ``$N`` replaced by ``values[N - 1]`` as an SQL literal (a pgbench script
+    sends text only); PostgreSQL types each literal from where it stands, as it types the
+    parameter there."""
+    return re.sub(r"\$(\d+)", lambda m: _literal(values[int(m.group(1)) - 1]), sql)
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        quoted = "'" + value.replace("'", "''") + "'"
+        if re.search(r":\w", value):
+            # pgbench reads ``:name`` as one of its variables, even inside a string (the actor
+            # ``call_taker:NAME``): such a colon goes in a literal of its own. Text only.
+            quoted = "(" + re.sub(r":(?=\w)", "' || ':' || '", quoted) + ")"
+        return quoted
+    if isinstance(value, bytes):
+        return f"'\\x{value.hex()}'::bytea"
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]" if value else "'{}'::text[]"
+    return _literal(json.dumps(value, ensure_ascii=False))
+
+
+def _pgbench(
+    dsn: str, clients: int, seconds: int, script_text: str, *, setup: str | None = None, protocol: str = "simple"
+) -> float | None:
+    """Transactions a second of ``script_text`` run by pgbench (after ``setup`` by psql)."""
     import shutil
     import tempfile
     from urllib.parse import urlsplit
 
-    binary = shutil.which("pgbench")
+    binary, psql = shutil.which("pgbench"), shutil.which("psql")
     parts = urlsplit(dsn)
-    if binary is None or not parts.hostname:
+    if binary is None or psql is None or not parts.hostname:
         return None
-    base = [binary, "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    where = ["-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
     database = parts.path.lstrip("/") or "postgres"
     env = {**os.environ, "PGPASSWORD": parts.password or ""}
-    psql = shutil.which("psql")
-    if psql is None:
-        return None
-    subprocess.run(
-        [
-            psql,
-            "-q",
-            "-h",
-            parts.hostname,
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-            "-d",
-            database,
-            "-c",
-            PGBENCH_TABLE,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write(PGBENCH_SCRIPT)
+    if setup:
+        subprocess.run([psql, "-q", *where, "-d", database, "-c", setup], env=env, check=True, capture_output=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False, encoding="utf-8") as script:
+        script.write(script_text)
+    options = ["-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-M", protocol, "-f", script.name]
     result = subprocess.run(
-        [*base, "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script.name, database],
+        [binary, *where, *options, database],
         env=env,
         capture_output=True,
         text=True,
@@ -321,7 +449,12 @@ def pgbench_insert_rate(dsn: str, clients: int, seconds: int = 5) -> float | Non
     )
     Path(script.name).unlink(missing_ok=True)
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
-    return float(match.group(1)) if match else None
+    failed = re.search(r"number of failed transactions: ([1-9][0-9]*)", result.stdout)
+    if match is None or failed or result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        print(f"pgbench did not run to the end, no peer figure: {reason}", file=sys.stderr)
+        return None
+    return float(match.group(1))
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -462,6 +595,11 @@ def format_table(summary: dict[str, Any]) -> str:
             lines.append(
                 f"cpu per ticket (ms)   {parts}; machine {s['machine_busy_percent']}% busy of {s['cores']} cores"
             )
+        if s.get("pgbench_ticket_write_per_s"):
+            lines.append(
+                f"pgbench ticket write  {s['pgbench_ticket_write_per_s']}/s, the same statement, same clients; "
+                f"tickets are {100 * s['ratio_to_ticket_write']:.1f}% of it"
+            )
         if s.get("pgbench_insert_per_s"):
             lines.append(
                 f"pgbench INSERT       {s['pgbench_insert_per_s']}/s, same clients; "
@@ -562,10 +700,7 @@ def run_bench(
                 _, rss = _process_usage(server.pid)
                 server_cpu = machine_after.parts["server"] - machine_before.parts["server"]
                 duration = max(results.finished - results.started, 1e-9)
-                pgbench = pgbench_insert_rate(resolved.database_url, concurrency)
                 results.server = {
-                    "pgbench_insert_per_s": round(pgbench, 1) if pgbench else None,
-                    "ratio_to_pgbench": round(results.accepted / duration / pgbench, 4) if pgbench else None,
                     "workers": server_workers,
                     "cpu_s": round(server_cpu, 2),
                     "cpu_percent": round(100 * server_cpu / duration, 1),
@@ -575,6 +710,10 @@ def run_bench(
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
+            if results.server:
+                # The peers, once the server has stopped: PostgreSQL alone with the machine.
+                rate_now = results.accepted / max(results.finished - results.started, 1e-9)
+                results.server.update(pgbench_peers(resolved.database_url, concurrency, rate_now))
     summary = results.summary()
     print(json.dumps(summary, ensure_ascii=False) if as_json else format_table(summary))
     return 0 if not results.errors else 1

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import UserFactory, other_redis_db
@@ -59,6 +62,9 @@ async def test_bench_creates_delivers_and_reports_cpu_by_part(
     assert set(server["cpu_ms_per_ticket"]) == {"server", "load generator", "postgresql", "redis"}
     assert server["cpu_ms_per_ticket"]["server"] > 0
     assert 0 <= server["machine_busy_percent"] <= 100
+    if shutil.which("pgbench"):  # the peers, and the service's rate as a ratio of each
+        assert server["pgbench_ticket_write_per_s"] > 0 and server["ratio_to_ticket_write"] > 0
+        assert server["pgbench_insert_per_s"] > 0 and server["ratio_to_pgbench"] > 0
 
 
 async def test_bench_runs_for_a_duration_closed_loop_and_at_a_rate(
@@ -117,3 +123,40 @@ async def test_bench_times_fan_out_and_a_resume(
     assert resume["events"] >= 297  # whole tickets of three events each
     assert resume["resume_from_redis_events_per_s"] > 0
     assert resume["resume_from_postgresql_events_per_s"] > 0
+
+
+async def test_the_pgbench_peer_writes_tickets_as_the_service_does_and_removes_them(
+    pool: asyncpg.Pool, database_url: str, make_user: UserFactory
+) -> None:
+    from dispatch_tools.bench.throughput import remove_ticket_writes, ticket_write_script
+
+    if shutil.which("pgbench") is None:
+        pytest.skip("pgbench is not installed")
+    await make_user("call_taker")
+    script, token = await ticket_write_script(database_url)
+    async with pool.acquire() as conn:
+        await conn.execute(script)  # one ticket, exactly as pgbench sends it
+        ticket = await conn.fetchrow(
+            "SELECT id, status, category, priority FROM tickets WHERE tracking_token = $1", token
+        )
+        assert ticket is not None and tuple(ticket)[1:] == ("dispatched", "police.violence", "P1")
+        assignments = await conn.fetch(
+            "SELECT agency, role, desk_id FROM assignments WHERE ticket_id = $1 ORDER BY id", ticket["id"]
+        )
+        assert [(a["agency"], a["role"]) for a in assignments] == [("police", "lead"), ("health", "assist")]
+        assert all(a["desk_id"] for a in assignments)
+        events = await conn.fetch("SELECT type FROM events WHERE ticket_id = $1 ORDER BY id", ticket["id"])
+        assert [e["type"] for e in events] == ["ticket.created", "assignment.created", "assignment.created"]
+        queued = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ticket_id = $1)", ticket["id"]
+        )
+        assert queued == 3
+
+    from dispatch_tools.bench.throughput import pgbench_ticket_write_rate
+
+    assert (await asyncio.to_thread(pgbench_ticket_write_rate, database_url, 2, 1) or 0) > 0
+    # The rate's run removed its own tickets (another token); this one goes with its token.
+    assert await remove_ticket_writes(database_url, token) == 1
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM tickets") == 0
+        assert await conn.fetchval("SELECT count(*) FROM events") == 0
