@@ -103,6 +103,12 @@ CRITICAL: Final[tuple[Signal, ...]] = (
         "正在撬 正在偷 还在偷 还在撬 正在抢 人还在 还没走 小偷还在 刚抢 刚才抢 刚被抢 刚被人抢",
         ("police.theft",),
     ),
+    _signal(
+        "信号冲突",
+        "道口 都是绿 同时是绿 同时绿 也是绿 两边都是绿 都亮绿 栏杆没放 栏杆不放 没放下来",
+        ("transport.signal",),
+    ),
+    _signal("险情迫近", "要倒了 快倒了 要塌 快塌 会炸 要炸 还带电 带着电 高压线掉", ("emergency.hazard",)),
 )
 
 SERIOUS: Final[tuple[Signal, ...]] = (
@@ -172,7 +178,7 @@ NO_HARM_LOWERS: Final[frozenset[str]] = frozenset(
 FOOD_SYMPTOMS: Final = _signal(
     "出现症状",
     "腹痛 肚子疼 肚子痛 拉肚子 闹肚子 腹泻 呕吐 吐了 上吐下泻 中毒 发烧 头晕 不舒服 送医 住院 急诊 过敏 疹 难受 "
-    "就吐 一直吐",
+    "就吐 一直吐 都吐 还吐 在吐 人吐 吐得 嘴麻 手麻 发麻 挂水 吊瓶 发热 脱水 喘不",
 )
 MANY_PEOPLE: Final = _signal(
     "多人", "多人 好几个人 好多人 很多人 一群 全班 几十 十几个 一桌人 全家 一家人 一半人 整个车间 好些人 多名"
@@ -348,7 +354,7 @@ def decide_priority(category: str, text: str) -> tuple[Priority, list[str]]:
         if FOOD_SYMPTOMS.find(danger_text, category) is None:
             priority = "P3"
             reasons.append("未提到有人出现症状 → 优先级降至 P3")
-        elif MANY_PEOPLE.find(text, category):
+        elif MANY_PEOPLE.find(text, category) or cues.MANY.find(text):
             priority = "P1"
             reasons.append("多人出现症状 → 优先级升至 P1")
     if category == "police.theft" and "抢" in danger_text and any(w in text for w in ("刚", "跑了", "正在")):
@@ -479,7 +485,7 @@ def priority_floor(category: str, text: str, signs: Mapping[str, str]) -> tuple[
     if (
         category == "health.food_safety"
         and FOOD_SYMPTOMS.find(danger_text, category)
-        and MANY_PEOPLE.find(clean, category)
+        and (MANY_PEOPLE.find(clean, category) or cues.MANY.find(clean))
     ):
         raise_to("P1", "多人出现症状")
     if category == "police.theft" and "抢" in danger_text and any(w in clean for w in ("刚", "跑了", "正在")):
