@@ -103,6 +103,15 @@ def shown_indicators(normalised: str) -> tuple[str, ...]:
     return tuple(f"!{code}" for code in find_signs(normalised)) + tuple(f"~{code}" for code in find_cues(normalised))
 
 
+def priority_indicators_shown(normalised: str, default: str) -> tuple[str, ...]:
+    """The priority head's indicators a normalised text shows for a category whose default is
+    ``default``: each danger sign and urgency cue, and each again paired with the default
+    (``P2!trapped``), since being trapped moves a P2 category further than a P1 one and a
+    linear head cannot form that product itself."""
+    shown = shown_indicators(normalised)
+    return shown + tuple(f"{default}{name}" for name in shown)
+
+
 def assist_evidence(
     model: Model, prediction: Prediction, category: str, normalised: str
 ) -> tuple[dict[str, float], dict[str, str]]:
@@ -179,7 +188,10 @@ def classify(
     informed = replace(
         prediction,
         priorities=model.priority_given(
-            prediction, PRIORITIES.index(ruled), PRIORITIES.index(default), shown_indicators(normalised)
+            prediction,
+            PRIORITIES.index(ruled),
+            PRIORITIES.index(default),
+            priority_indicators_shown(normalised, default),
         ),
     )
     probs = priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))

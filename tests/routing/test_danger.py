@@ -118,15 +118,13 @@ def test_a_weapon_is_a_sign(text: str) -> None:
         "骗子还在打电话让我转账",
         "他们现在还在打",
         "小偷还在车厢里",
-        "有个男的一直跟着我",
         "有人在撬我隔壁家的门",
-        "吵起来了 要打了",
         "有个人正在拽我的包",
         "骗子让我开屏幕共享，我现在正在按他说的操作",
         "对方冒充客服，现在还在跟我妈视频通话",
         "她现在正在银行排队要转钱",
         "有人翻墙进了我家院子，在屋里翻东西",
-        "抓小偷！往超市后门跑了",
+        "抓小偷！就在超市后门",
         "有人在工地上偷电缆，现在还在剪",
         "被骗了！刚转走两万！",
         "老大爷非要往外地一个账户汇二十万",
@@ -150,6 +148,23 @@ def test_a_crime_in_progress_is_a_sign(text: str) -> None:
 )
 def test_a_child_or_an_elderly_person_alone_is_a_sign(text: str) -> None:
     assert "vulnerable_alone" in signs(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["有个男的一直跟着我", "吵起来了 要打了", "吵起来了，要动手了，快来", "一个穿红衣服的女的往东门跑了"]
+)
+def test_a_fight_about_to_start_or_an_offender_still_near_is_a_sign(text: str) -> None:
+    assert "confrontation" in signs(text)
+
+
+@pytest.mark.parametrize("text", ["要跳楼了", "老太太哭着说不活了", "他喝了农药", "说不给钱就从楼上跳下去"])
+def test_someone_about_to_harm_themselves_is_a_sign(text: str) -> None:
+    assert "self_harm" in signs(text)
+
+
+@pytest.mark.parametrize("text", ["路灯杆漏电，狗被电死了", "路灯杆在冒火花，底下有人等车", "电线掉下来了 还有电"])
+def test_a_live_wire_is_a_sign(text: str) -> None:
+    assert "live_wire" in signs(text)
 
 
 @pytest.mark.parametrize(

@@ -210,3 +210,24 @@ def test_training_reproduces_the_shipped_model() -> None:
         assert np.allclose(mine.extra, theirs.extra, atol=1e-3)
     for key in ("temperature", "assist_above", "priority_indicators", "assist_indicators", "trained_on"):
         assert again.meta[key] == shipped.meta[key], key
+
+
+def test_the_ordinal_priority_head_gives_probabilities_of_p1_to_p4(subset: list[Example], tmp_path: Path) -> None:
+    from routing.classifier import priority_indicators_shown
+    from routing.text import normalise
+
+    model = train(base_examples=subset)
+    assert model.meta["priority_target"] == "ordinal" and model.priority is not None
+    assert model.priority.classes == ("P1", "P2", "P3")  # the three cuts: at least as urgent as P1, P2, P3
+    loaded = load_model(save_model(model, tmp_path / "m.npz"))
+    for text in ("司机卡在车里出不来", "路灯不亮", "有人打架"):
+        shown = priority_indicators_shown(normalise(text), "P2")
+        for m in (model, loaded):
+            probs = dict(m.priority_given(m.predict(text), 1, 1, shown))
+            assert list(probs) == list(PRIORITIES) and all(p >= 0 for p in probs.values())
+            assert abs(sum(probs.values()) - 1.0) < 1e-6
+        assert np.allclose(
+            [p for _, p in model.priority_given(model.predict(text), 1, 1, shown)],
+            [p for _, p in loaded.priority_given(loaded.predict(text), 1, 1, shown)],
+            atol=1e-6,
+        )
