@@ -4,6 +4,7 @@ Usage::
 
     python -m routing.training train [--out routing/model/classifier.npz] [--extra corrections.jsonl]
     python -m routing.training evaluate [--model PATH] [FILE.jsonl ...]
+    python -m routing.training agree [LABELLED.jsonl RELABELLED.jsonl]
 
 ``train`` fits TF-IDF over character n-grams (``routing.text.features``) and a multinomial
 logistic regression, then exports plain arrays (``routing.model.Model``). ``evaluate`` runs the
@@ -54,6 +55,9 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
+# The same 400 texts labelled again, blind, by a third person (``id`` = line of heldout.jsonl):
+# how far two humans agree is the ceiling on what these labels can measure.
+INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "heldout-relabel.jsonl"
 # Four more sets of training calls by four further writers, from the same guide.
 INDEPENDENT_TRAIN_PATHS: Final = (
     INDEPENDENT_TRAIN_PATH,
@@ -656,6 +660,74 @@ def evaluate(model: Model, examples: Iterable[Example | Mapping[str, Any]], wors
     )
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """How far a second labelling of the same texts agrees with a first (taken as the truth)."""
+
+    n: int
+    lead: float
+    category: float
+    priority: float
+    # Recall of the first labelling's P1 by the second, and how many of them the second put at P3/P4.
+    p1_recall: float
+    p1_below_p2: int
+    # The other way round: recall of the second labelling's P1 by the first.
+    p1_recall_reverse: float
+    assist_precision: float
+    assist_recall: float
+    priority_confusion: dict[str, dict[str, int]]
+
+    def format(self, title: str = "") -> str:
+        """A plain-text summary."""
+        lines = [title] if title else []
+        lines.append(
+            f"n={self.n}  lead={self.lead:.3f}  category={self.category:.3f}  priority={self.priority:.3f}  "
+            f"assist P={self.assist_precision:.3f} R={self.assist_recall:.3f}"
+        )
+        lines.append(
+            f"P1 recall={self.p1_recall:.3f}  P1 below P2={self.p1_below_p2}  "
+            f"P1 recall the other way={self.p1_recall_reverse:.3f}"
+        )
+        lines.append("priority confusion (rows first labelling, columns second): " + " ".join(PRIORITIES))
+        for true in PRIORITIES:
+            row = self.priority_confusion.get(true, {})
+            lines.append(f"  {true}: " + " ".join(f"{row.get(p, 0):3d}" for p in PRIORITIES))
+        return "\n".join(lines)
+
+
+def agreement(first: Sequence[Example], second: Mapping[int, Example]) -> Agreement:
+    """Compare ``second`` (index in ``first`` → its labels of the same text) with ``first``."""
+    pairs = [(first[i], e) for i, e in sorted(second.items())]
+    n = len(pairs)
+    confusion: dict[str, Counter[str]] = {p: Counter() for p in PRIORITIES}
+    tp = named = true = 0
+    for a, b in pairs:
+        confusion[a.priority][b.priority] += 1
+        ta = set(a.also) - {CATEGORIES[a.category].agency}
+        tb = set(b.also) - {CATEGORIES[b.category].agency}
+        tp, named, true = tp + len(ta & tb), named + len(tb), true + len(ta)
+    reverse_p1 = sum(1 for a, b in pairs if b.priority == "P1")
+    return Agreement(
+        n=n,
+        lead=_ratio(sum(CATEGORIES[a.category].agency == CATEGORIES[b.category].agency for a, b in pairs), n),
+        category=_ratio(sum(a.category == b.category for a, b in pairs), n),
+        priority=_ratio(sum(a.priority == b.priority for a, b in pairs), n),
+        p1_recall=_ratio(confusion["P1"]["P1"], sum(confusion["P1"].values())),
+        p1_below_p2=confusion["P1"]["P3"] + confusion["P1"]["P4"],
+        p1_recall_reverse=_ratio(sum(1 for a, b in pairs if a.priority == b.priority == "P1"), reverse_p1),
+        assist_precision=_ratio(tp, named),
+        assist_recall=_ratio(tp, true),
+        priority_confusion={t: dict(row) for t, row in confusion.items()},
+    )
+
+
+def load_relabelling(path: str | Path) -> dict[int, Example]:
+    """A relabelling file: one record a line with ``id`` (line of the labelled file) and labels."""
+    with open(path, encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    return {int(r["id"]): Example.from_record(dict(r, text="")) for r in records}
+
+
 def retrain(
     base_corpus: Sequence[str | Path],
     corrections: Iterable[Example | Mapping[str, Any]],
@@ -687,7 +759,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--model", default=None)
     e.add_argument("--errors", action="store_true", help="also list misclassified texts")
     e.add_argument("files", nargs="*")
+    g = commands.add_parser("agree", help="agreement of a blind relabelling with a labelled file")
+    g.add_argument("labelled", nargs="?", default=str(INDEPENDENT_HELDOUT_PATH))
+    g.add_argument("relabelled", nargs="?", default=str(INDEPENDENT_RELABEL_PATH))
     args = parser.parse_args(argv)
+    if args.command == "agree":
+        print(
+            agreement(load_examples(args.labelled), load_relabelling(args.relabelled)).format(f"== {args.relabelled}")
+        )
+        return 0
     if args.command == "train":
         extra = [x for p in args.extra for x in load_examples(p)]
         model = train_calibrated(args.corpus, extra, c=args.c)

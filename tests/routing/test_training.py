@@ -231,3 +231,16 @@ def test_the_ordinal_priority_head_gives_probabilities_of_p1_to_p4(subset: list[
             [p for _, p in loaded.priority_given(loaded.predict(text), 1, 1, shown)],
             atol=1e-6,
         )
+
+
+def test_the_relabelling_covers_every_independent_heldout_text_and_agreement_is_scored() -> None:
+    from routing.training import INDEPENDENT_RELABEL_PATH, agreement, load_relabelling
+
+    first = load_examples(INDEPENDENT_HELDOUT_PATH)
+    second = load_relabelling(INDEPENDENT_RELABEL_PATH)
+    assert sorted(second) == list(range(len(first)))
+    same = agreement(first, dict(enumerate(first)))
+    assert (same.category, same.priority, same.p1_recall, same.p1_below_p2) == (1.0, 1.0, 1.0, 0)
+    report = agreement(first, second)
+    assert report.n == len(first) and 0.0 < report.priority <= 1.0
+    assert sum(sum(row.values()) for row in report.priority_confusion.values()) == len(first)
