@@ -40,7 +40,14 @@ except ModuleNotFoundError as missing:  # training is an optional extra; the ser
     raise ModuleNotFoundError(_MESSAGE, name=missing.name) from missing
 
 from agencies import AGENCIES, CATEGORIES, PRIORITIES
-from routing.classifier import ASSIST_ABOVE, assist_evidence, classify, priority_indicators_shown, shown_indicators
+from routing.classifier import (
+    ASSIST_ABOVE,
+    assist_evidence,
+    classify,
+    model_priority_probabilities,
+    priority_indicators_shown,
+    shown_indicators,
+)
 from routing.cues import CUES
 from routing.danger import SIGNS
 from routing.model import DEFAULT_MODEL_PATH, Head, Model, load_model, save_arrays
@@ -99,6 +106,12 @@ ASSIST_INDICATORS: Final = True
 # development examples: thresholds chosen on one half of them do no better on the other half than
 # the default (docs/routing.md, "Scores"), so the default is kept.
 CHOOSE_ASSIST_THRESHOLDS: Final = False
+# The P1 recall the priority head's P1 cut is set for on the development examples: the cut is
+# the highest of 0.30, 0.29 … 0.05 at which the whole pipeline (head and floor) finds this share
+# of the development examples' P1 calls (``choose_p1_above``). A missed P1 costs far more than
+# a P2 sent as P1, so the cut is set for recall, not accuracy (docs/routing.md, "Scores").
+P1_RECALL_TARGET: Final = 0.95
+P1_ABOVE_GRID: Final = tuple(round(0.30 - 0.01 * i, 2) for i in range(26))  # 0.30 .. 0.05
 SEED: Final = 110
 
 
@@ -420,6 +433,7 @@ def train_calibrated(
         temperature=first.meta["temperature"],
         calibrated_on=first.meta["calibrated_on"],
         assist_above=first.meta.get("assist_above", {}),
+        **({"p1_above": first.meta["p1_above"]} if "p1_above" in first.meta else {}),
         trained_on=trained_on,
         seed=SEED,
     )
@@ -459,6 +473,29 @@ def choose_assist_thresholds(model: Model, examples: Iterable[Example]) -> dict[
     return chosen
 
 
+def choose_p1_above(model: Model, examples: Iterable[Example], target: float = P1_RECALL_TARGET) -> float:
+    """The priority head's P1 cut: the highest of ``P1_ABOVE_GRID`` (0.30 down to 0.05) at which
+    :func:`routing.classify` finds at least ``target`` of the true P1 calls among ``examples``
+    (which the model was not trained on) at P1; the lowest when none does. Below the cut the
+    decision is what it would be with no cut at all (the most probable priority, the P2 rule,
+    the floor), so one pass over the examples scores every cut."""
+    never = replace_meta(model, p1_above=2.0)
+    rows: list[tuple[float, bool]] = []  # (head's P(P1), P1 without the cut) of each true P1 call
+    for e in examples:
+        if e.priority != "P1":
+            continue
+        prediction = model.predict(e.text if e.text.strip() else e.address, evidence=0)
+        probs = model_priority_probabilities(model, prediction, prediction.best, normalise(e.text))
+        base = classify(e.text, e.address or None, e.district or None, model=never).priority
+        rows.append((probs.get("P1", 0.0), base == "P1"))
+    if not rows:
+        return P1_ABOVE_GRID[0]
+    for cut in P1_ABOVE_GRID:
+        if sum(1 for p1, base in rows if p1 >= cut or base) >= target * len(rows):
+            return cut
+    return P1_ABOVE_GRID[-1]
+
+
 def fit_temperature(model: Model, examples: Iterable[Example]) -> float:
     """The temperature that makes the category probabilities of ``model`` honest on ``examples``
     (minimum log-loss of the true category; scipy's bounded scalar minimiser)."""
@@ -494,11 +531,14 @@ def replace_meta(model: Model, **changes: Any) -> Model:
 
 def calibrated(model: Model, examples: Iterable[Example]) -> Model:
     """``model`` with the category temperature fitted on ``examples`` (which it was not trained
-    on) and, when it has an assisting head and ``CHOOSE_ASSIST_THRESHOLDS``, the per-agency
-    thresholds chosen on them."""
+    on), the priority head's P1 cut chosen on them when it has a priority head
+    (``choose_p1_above``) and, when it has an assisting head and ``CHOOSE_ASSIST_THRESHOLDS``,
+    the per-agency thresholds chosen on them."""
     items = [e for e in examples if e.category in model.classes]
     temperature = fit_temperature(model, items)
     tuned = replace_meta(model, temperature=round(temperature, 4), calibrated_on=len(items))
+    if model.priority is not None:
+        tuned = replace_meta(tuned, p1_above=choose_p1_above(tuned, items))
     if model.assist is None or not CHOOSE_ASSIST_THRESHOLDS:
         return tuned
     return replace_meta(tuned, assist_above=choose_assist_thresholds(tuned, items))

@@ -163,6 +163,10 @@ def test_retrain_with_a_correction_learns_it(subset: list[Example], tmp_path: Pa
     # Retraining trains every head and calibrates the category on the development examples.
     assert new_model.priority is not None and new_model.assist is not None
     assert new_model.temperature != 1.0 and new_model.meta["calibrated_on"] > 0
+    # … and sets the priority head's P1 cut for P1 recall on them.
+    from routing.training import P1_ABOVE_GRID
+
+    assert new_model.meta["p1_above"] in P1_ABOVE_GRID
 
 
 def test_cli_evaluate_prints_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,7 +212,7 @@ def test_training_reproduces_the_shipped_model() -> None:
         assert np.allclose(mine.coef, theirs.coef, atol=1e-3)
         assert mine.extra is not None and theirs.extra is not None
         assert np.allclose(mine.extra, theirs.extra, atol=1e-3)
-    for key in ("temperature", "assist_above", "priority_indicators", "assist_indicators", "trained_on"):
+    for key in ("temperature", "assist_above", "p1_above", "priority_indicators", "assist_indicators", "trained_on"):
         assert again.meta[key] == shipped.meta[key], key
 
 
