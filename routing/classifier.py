@@ -19,7 +19,8 @@ from routing.text import normalise
 
 # The priority head says P1 when P1 is at least this probable (a missed P1 costs more than a
 # P2 that comes early), P2 at least when P1 is at least ``P2_AT_LEAST``. Chosen on the
-# development examples (docs/routing.md).
+# development examples (docs/routing.md). A model may name its own P1 cut (``p1_above`` in its
+# metadata, chosen at training time for P1 recall on development examples).
 P1_ABOVE: Final = 0.3
 P2_AT_LEAST: Final = 0.1
 # An agency assists when the assisting head gives it at least this probability, unless the
@@ -103,6 +104,15 @@ def shown_indicators(normalised: str) -> tuple[str, ...]:
     return tuple(f"!{code}" for code in find_signs(normalised)) + tuple(f"~{code}" for code in find_cues(normalised))
 
 
+def priority_indicators_shown(normalised: str, default: str) -> tuple[str, ...]:
+    """The priority head's indicators a normalised text shows for a category whose default is
+    ``default``: each danger sign and urgency cue, and each again paired with the default
+    (``P2!trapped``), since being trapped moves a P2 category further than a P1 one and a
+    linear head cannot form that product itself."""
+    shown = shown_indicators(normalised)
+    return shown + tuple(f"{default}{name}" for name in shown)
+
+
 def assist_evidence(
     model: Model, prediction: Prediction, category: str, normalised: str
 ) -> tuple[dict[str, float], dict[str, str]]:
@@ -130,11 +140,35 @@ def priority_probabilities(prediction: Prediction, category: str, target: str) -
     return probs
 
 
-def _model_priority(probs: dict[str, float]) -> Priority | None:
+def p1_cut(model: Model) -> float:
+    """The P(P1) from which the priority head says P1: the model's own, else ``P1_ABOVE``."""
+    return float(model.meta.get("p1_above", P1_ABOVE))
+
+
+def model_priority_probabilities(
+    model: Model, prediction: Prediction, category: str, normalised: str
+) -> dict[str, float]:
+    """P1..P4 from the priority head for a call classified as ``category``, informed by the
+    readable rules' priority, the category's default and the signs and cues shown."""
+    ruled, _ = decide_priority(category, normalised)
+    default = CATEGORIES[category].default_priority
+    informed = replace(
+        prediction,
+        priorities=model.priority_given(
+            prediction,
+            PRIORITIES.index(ruled),
+            PRIORITIES.index(default),
+            priority_indicators_shown(normalised, default),
+        ),
+    )
+    return priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
+
+
+def _model_priority(probs: dict[str, float], p1_above: float = P1_ABOVE) -> Priority | None:
     """The priority head's decision, leaning towards urgency (see ``P1_ABOVE``)."""
     if not probs:
         return None
-    if probs.get("P1", 0.0) >= P1_ABOVE:
+    if probs.get("P1", 0.0) >= p1_above:
         return "P1"
     best: Priority = max(PRIORITIES, key=lambda p: probs.get(p, 0.0))
     if probs.get("P1", 0.0) >= P2_AT_LEAST and best in ("P3", "P4"):
@@ -174,16 +208,8 @@ def classify(
         runner, p = ranked[1]
         reasons.append(f"把握不大，次选 {runner}（{p:.2f}），请接警员确认")
     lead = CATEGORIES[category].agency
-    ruled, _ = decide_priority(category, normalised)
-    default = CATEGORIES[category].default_priority
-    informed = replace(
-        prediction,
-        priorities=model.priority_given(
-            prediction, PRIORITIES.index(ruled), PRIORITIES.index(default), shown_indicators(normalised)
-        ),
-    )
-    probs = priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
-    decided = _model_priority(probs)
+    probs = model_priority_probabilities(model, prediction, category, normalised)
+    decided = _model_priority(probs, p1_cut(model))
     if decided is None:  # a model without heads: the rules decide alone, as they used to
         outcome = decide(category, normalised)
         priority, assisting = outcome.priority, outcome.assisting

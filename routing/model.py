@@ -181,7 +181,7 @@ class Model:
             p_scores = scores[at : at + len(self.priority.classes)]
             p_raw = tuple(float(x) for x in p_scores)
             at += len(self.priority.classes)
-            priorities = _softmax(self.priority.classes, p_scores)
+            priorities = self._priority_probabilities(p_scores)
         if self.assist is not None:
             a_scores = scores[at : at + len(self.assist.classes)]
             a_raw = tuple(float(x) for x in a_scores)
@@ -189,6 +189,18 @@ class Model:
         return Prediction(
             self.classes, tuple(float(p) for p in probs), tuple(found), priorities, assisting, p_raw, a_raw
         )
+
+    @property
+    def ordinal_priority(self) -> bool:
+        """Whether the priority head is ordinal: one sigmoid per cut, P(priority at least as
+        urgent as P1), (… as P2), (… as P3), instead of a softmax over classes."""
+        return self.meta.get("priority_target") == "ordinal"
+
+    def _priority_probabilities(self, scores: FloatArray) -> tuple[tuple[str, float], ...]:
+        assert self.priority is not None
+        if not self.ordinal_priority:
+            return _softmax(self.priority.classes, scores)
+        return _cumulative(scores)
 
     @property
     def priority_indicators(self) -> tuple[str, ...]:
@@ -212,7 +224,7 @@ class Model:
             row = rows.get(name)
             if row is not None and row < head.extra.shape[0]:
                 scores = scores + head.extra[row]
-        return _softmax(head.classes, scores)
+        return self._priority_probabilities(scores)
 
     @property
     def assist_learns_rules(self) -> bool:
@@ -239,6 +251,20 @@ class Model:
 def _sigmoid(classes: tuple[str, ...], scores: FloatArray) -> tuple[tuple[str, float], ...]:
     p = 1.0 / (1.0 + np.exp(-scores))
     return tuple(zip(classes, (float(x) for x in p), strict=True))
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _cumulative(scores: FloatArray) -> tuple[tuple[str, float], ...]:
+    """P1..P4 from an ordinal head's three cut scores: P(≤P1), P(≤P2), P(≤P3), kept monotone.
+    (Plain floats: three numbers cost less than numpy's calls.)"""
+    first, second, third = (float(x) for x in scores)
+    p1 = _logistic(first)
+    p2 = max(p1, _logistic(second))
+    p3 = max(p2, _logistic(third))
+    return (("P1", p1), ("P2", p2 - p1), ("P3", p3 - p2), ("P4", 1.0 - p3))
 
 
 def _softmax(classes: tuple[str, ...], scores: FloatArray) -> tuple[tuple[str, float], ...]:

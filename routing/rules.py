@@ -78,7 +78,7 @@ ONGOING: Final = Signal("仍在持续", cues.ONGOING.phrases)
 CRITICAL: Final[tuple[Signal, ...]] = (
     _signal("昏迷", "昏迷 不省人事 叫不醒 没有意识 没意识 失去意识 昏过去 晕过去 人事不省"),
     _signal("没有呼吸", "没有呼吸 没呼吸 心跳骤停 心脏骤停 没心跳"),
-    _signal("倒地不起", "倒地不起 躺地上不动 躺在地上不动 一动不动 躺着不动 躺在地上 倒在地上 没动静"),
+    _signal("倒地不起", "倒地不起 躺地上不动 躺在地上不动 躺着不动 躺在地上 倒在地上 躺地上 倒地上 躺路上 没动静"),
     _signal(
         "大量出血",
         "大出血 流血不止 血流不止 满身是血 满脸是血 一身血 很多血 好多血 一地血 一滩血 头破血流 血流了一脸 都是血",
@@ -103,6 +103,19 @@ CRITICAL: Final[tuple[Signal, ...]] = (
         "正在撬 正在偷 还在偷 还在撬 正在抢 人还在 还没走 小偷还在 刚抢 刚才抢 刚被抢 刚被人抢",
         ("police.theft",),
     ),
+    _signal(
+        "信号冲突",
+        "道口 都是绿 同时是绿 同时绿 也是绿 两边都是绿 都亮绿 栏杆没放 栏杆不放 没放下来",
+        ("transport.signal",),
+    ),
+    _signal(
+        "险情迫近", "要倒了 快倒了 要塌 快塌 会炸 要炸 还带电 带着电 还有电 高压线掉 电线掉", ("emergency.hazard",)
+    ),
+    _signal(
+        "救援通道被堵",
+        "救护车进不来 救护车过不去 救护车被 救护车出不去 就护车 消防车进不来 消防车过不去",
+        ("transport.obstruction",),
+    ),
 )
 
 SERIOUS: Final[tuple[Signal, ...]] = (
@@ -120,6 +133,7 @@ SERIOUS: Final[tuple[Signal, ...]] = (
         "睁不开 头疼 难受",
         ("emergency.hazmat", "emergency.gas_leak", "urban.utilities", "emergency.hazard", "emergency.fire"),
     ),
+    _signal("司机危险驾驶", "酒驾 醉驾 喝了酒 喝酒 酒味 不停车 他不停 抢方向盘 东倒西歪", ("transport.transit",)),
     _signal("路面塌陷", "塌陷 塌了 塌方 下陷 陷下去 塌下去 冲垮 掏空 下面是空的", ("transport.road_damage",)),
 )
 
@@ -172,10 +186,12 @@ NO_HARM_LOWERS: Final[frozenset[str]] = frozenset(
 FOOD_SYMPTOMS: Final = _signal(
     "出现症状",
     "腹痛 肚子疼 肚子痛 拉肚子 闹肚子 腹泻 呕吐 吐了 上吐下泻 中毒 发烧 头晕 不舒服 送医 住院 急诊 过敏 疹 难受 "
-    "就吐 一直吐",
+    "就吐 一直吐 都吐 还吐 在吐 人吐 吐得 嘴麻 手麻 发麻 挂水 吊瓶 发热 脱水 喘不 晕 看不清 心慌 心里慌 没劲",
 )
 MANY_PEOPLE: Final = _signal(
-    "多人", "多人 好几个人 好多人 很多人 一群 全班 几十 十几个 一桌人 全家 一家人 一半人 整个车间 好些人 多名"
+    "多人",
+    "多人 好几个人 好多人 很多人 一群 全班 几十 十几个 一桌人 全家 一家人 一半人 整个车间 好些人 多名 两个人都 "
+    "俩人都 老两口 跟老伴都 和老伴都 也喝了 也吃了 都头晕 都晕 都吐 都在吐 都拉",
 )
 WATER_ONLY: Final = _signal(
     "道路积水",
@@ -216,7 +232,8 @@ ASSIST_RULES: Final[tuple[AssistRule, ...]] = (
         "health",
         "有人受伤",
         INJURY_PHRASES
-        + " 倒地 晕倒 摔倒在地 伤了 叫了救护车 叫救护车 打了120 叫了120 抢救 砍伤 被砍 被捅 捅了 打晕 砍人",
+        + " 倒地 晕倒 摔倒在地 伤了 叫了救护车 叫救护车 打了120 叫了120 抢救 砍伤 被砍 被捅 捅了 打晕 砍人 "
+        "砸着了 砸到人 砸到了 砸到几个 被打倒 打倒了 趴地上 摔下来 溅到 坐地上",
         "有人受伤或被困，需要医疗救护",
     ),
     _assist(
@@ -302,7 +319,7 @@ ASSIST_RULES: Final[tuple[AssistRule, ...]] = (
 )
 
 # Danger signs that show someone hurt now: an ambulance assists (unless the event is over).
-HURT_SIGNS: Final = frozenset({"trapped", "unconscious", "bleeding", "broken_limb"})
+HURT_SIGNS: Final = frozenset({"trapped", "unconscious", "breathing", "bleeding", "broken_limb", "struck", "self_harm"})
 
 # Assisting agencies a category needs unless the text rules them out.
 CATEGORY_ASSIST: Final[dict[str, tuple[str, str]]] = {
@@ -348,7 +365,7 @@ def decide_priority(category: str, text: str) -> tuple[Priority, list[str]]:
         if FOOD_SYMPTOMS.find(danger_text, category) is None:
             priority = "P3"
             reasons.append("未提到有人出现症状 → 优先级降至 P3")
-        elif MANY_PEOPLE.find(text, category):
+        elif MANY_PEOPLE.find(text, category) or cues.MANY.find(text):
             priority = "P1"
             reasons.append("多人出现症状 → 优先级升至 P1")
     if category == "police.theft" and "抢" in danger_text and any(w in text for w in ("刚", "跑了", "正在")):
@@ -479,11 +496,11 @@ def priority_floor(category: str, text: str, signs: Mapping[str, str]) -> tuple[
     if (
         category == "health.food_safety"
         and FOOD_SYMPTOMS.find(danger_text, category)
-        and MANY_PEOPLE.find(clean, category)
+        and (MANY_PEOPLE.find(clean, category) or cues.MANY.find(clean))
     ):
         raise_to("P1", "多人出现症状")
-    if category == "police.theft" and "抢" in danger_text and any(w in clean for w in ("刚", "跑了", "正在")):
-        raise_to("P1", "抢劫刚刚发生")
+    if category == "police.theft" and "抢" in danger_text and not over:
+        raise_to("P1", "抢劫（不是事后报告）")
     return floor, reasons
 
 

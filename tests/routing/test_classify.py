@@ -92,32 +92,43 @@ def test_explicit_model_is_used() -> None:
     assert classify("井盖丢了", model=model).category == "urban.facility"
 
 
+def test_the_priority_heads_p1_cut_comes_from_the_models_metadata() -> None:
+    from routing.training import replace_meta
+
+    model = load_model()
+    assert model.meta["p1_above"] == 0.28  # chosen on the development examples (docs/routing.md)
+    text = "小区门口的快递柜天天坏，取不出件"
+    assert classify(text, model=replace_meta(model, p1_above=0.0)).priority == "P1"
+    assert classify(text, model=model).priority != "P1"
+
+
 # Floors a little under the figures in docs/routing.md, so that a regression fails and noise does not.
 def test_heldout_scores_stay_above_floors() -> None:
     # Floors a little under the figures of docs/routing.md, so that a regression fails. Priority
-    # and assisting recall were higher before this release (0.891, 0.937; docs/routing.md).
+    # and P1 recall were higher in earlier releases (0.891 and 0.954; docs/routing.md, "Scores").
     report = evaluate(load_model(), load_examples(HELDOUT_PATH))
     assert report.n >= 15 * len(CATEGORIES)
     assert report.lead_accuracy >= 0.95
     assert report.category_accuracy >= 0.91
-    assert report.priority_accuracy >= 0.85
+    assert report.priority_accuracy >= 0.82
     assert report.assist_precision >= 0.83
-    assert report.assist_recall >= 0.80
-    assert report.p1_recall >= 0.94
+    assert report.assist_recall >= 0.93
+    assert report.p1_recall >= 0.92
 
 
 def test_independent_heldout_scores_stay_above_floors() -> None:
     # The independently written held-out set (docs/routing.md): below the targets on
-    # lead, priority, P1 recall and assisting recall; these floors only keep what was reached.
+    # priority, P1 recall and assisting precision; these floors only keep what was reached. P1
+    # recall and assisting precision were higher in the previous release (0.902 and 0.841).
     report = evaluate(load_model(), load_examples(INDEPENDENT_HELDOUT_PATH))
     assert report.n >= 300
-    assert report.lead_accuracy >= 0.93
-    assert report.category_accuracy >= 0.89
-    assert report.priority_accuracy >= 0.66
-    assert report.p1_recall >= 0.88
-    assert report.p1_below_p2 <= 4
-    assert report.assist_precision >= 0.82
-    assert report.assist_recall >= 0.72
+    assert report.lead_accuracy >= 0.95
+    assert report.category_accuracy >= 0.91
+    assert report.priority_accuracy >= 0.72
+    assert report.p1_recall >= 0.85
+    assert report.p1_below_p2 <= 2
+    assert report.assist_precision >= 0.73
+    assert report.assist_recall >= 0.79
 
 
 @pytest.mark.skipif(not Path(SAMPLE_PATH).exists(), reason="shared/ sample not beside the project")
@@ -170,6 +181,5 @@ def test_an_agency_assists_from_its_own_threshold() -> None:
     assert "health" not in classify(text, model=strict).assisting
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: night noise without a named source leans to construction")
 def test_a_neighbour_singing_at_night_is_public_order() -> None:
     assert classify("我家隔壁晚上一直唱歌，吵得睡不着").category == "police.public_order"

@@ -61,5 +61,8 @@ def test_the_shipped_model_weighs_signs_and_cues_beside_the_text() -> None:
     assert model.priority is not None and model.priority.extra is not None
     assert model.priority.extra.shape[0] == 8 + len(model.priority_indicators)
     assert model.assist is not None and model.assist.extra is not None and model.assist_learns_rules
-    # Thresholds per agency, chosen on development examples at training time.
-    assert model.assist_above and all(0.0 < t < 1.0 for t in model.assist_above.values())
+    # One threshold for every agency: per-agency ones chosen on development examples did no
+    # better on the development examples they were not chosen on (docs/routing.md, "Scores").
+    assert model.assist_above == {}
+    # The priority head is ordinal, and sees each sign and cue paired with the category's default.
+    assert model.ordinal_priority and "P2!trapped" in model.priority_indicators

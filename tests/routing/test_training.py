@@ -163,6 +163,10 @@ def test_retrain_with_a_correction_learns_it(subset: list[Example], tmp_path: Pa
     # Retraining trains every head and calibrates the category on the development examples.
     assert new_model.priority is not None and new_model.assist is not None
     assert new_model.temperature != 1.0 and new_model.meta["calibrated_on"] > 0
+    # … and sets the priority head's P1 cut for P1 recall on them.
+    from routing.training import P1_ABOVE_GRID
+
+    assert new_model.meta["p1_above"] in P1_ABOVE_GRID
 
 
 def test_cli_evaluate_prints_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,5 +212,39 @@ def test_training_reproduces_the_shipped_model() -> None:
         assert np.allclose(mine.coef, theirs.coef, atol=1e-3)
         assert mine.extra is not None and theirs.extra is not None
         assert np.allclose(mine.extra, theirs.extra, atol=1e-3)
-    for key in ("temperature", "assist_above", "priority_indicators", "assist_indicators", "trained_on"):
+    for key in ("temperature", "assist_above", "p1_above", "priority_indicators", "assist_indicators", "trained_on"):
         assert again.meta[key] == shipped.meta[key], key
+
+
+def test_the_ordinal_priority_head_gives_probabilities_of_p1_to_p4(subset: list[Example], tmp_path: Path) -> None:
+    from routing.classifier import priority_indicators_shown
+    from routing.text import normalise
+
+    model = train(base_examples=subset)
+    assert model.meta["priority_target"] == "ordinal" and model.priority is not None
+    assert model.priority.classes == ("P1", "P2", "P3")  # the three cuts: at least as urgent as P1, P2, P3
+    loaded = load_model(save_model(model, tmp_path / "m.npz"))
+    for text in ("司机卡在车里出不来", "路灯不亮", "有人打架"):
+        shown = priority_indicators_shown(normalise(text), "P2")
+        for m in (model, loaded):
+            probs = dict(m.priority_given(m.predict(text), 1, 1, shown))
+            assert list(probs) == list(PRIORITIES) and all(p >= 0 for p in probs.values())
+            assert abs(sum(probs.values()) - 1.0) < 1e-6
+        assert np.allclose(
+            [p for _, p in model.priority_given(model.predict(text), 1, 1, shown)],
+            [p for _, p in loaded.priority_given(loaded.predict(text), 1, 1, shown)],
+            atol=1e-6,
+        )
+
+
+def test_the_relabelling_covers_every_independent_heldout_text_and_agreement_is_scored() -> None:
+    from routing.training import INDEPENDENT_RELABEL_PATH, agreement, load_relabelling
+
+    first = load_examples(INDEPENDENT_HELDOUT_PATH)
+    second = load_relabelling(INDEPENDENT_RELABEL_PATH)
+    assert sorted(second) == list(range(len(first)))
+    same = agreement(first, dict(enumerate(first)))
+    assert (same.category, same.priority, same.p1_recall, same.p1_below_p2) == (1.0, 1.0, 1.0, 0)
+    report = agreement(first, second)
+    assert report.n == len(first) and 0.0 < report.priority <= 1.0
+    assert sum(sum(row.values()) for row in report.priority_confusion.values()) == len(first)
