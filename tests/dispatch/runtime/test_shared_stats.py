@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from dispatch.runtime.app import create_app
 from dispatch.runtime.settings import Settings
-from dispatch.runtime.shared_reads import SharedReads
+from dispatch.runtime.shared_reads import REFRESH_AHEAD, SharedReads
 from tests.api_helpers import call, ticket_body
 from tests.conftest import UserFactory
 
@@ -124,7 +124,7 @@ async def test_zero_seconds_computes_every_request_afresh() -> None:
     assert [(await shared.get("q", compute)).value["n"] for _ in range(3)] == [1, 2, 3]
 
 
-async def test_while_an_expired_answer_is_computed_again_the_others_get_the_previous_one() -> None:
+async def test_a_just_expired_answer_is_given_at_once_and_computed_again_in_the_background() -> None:
     shared = SharedReads(0.05)
     calls = 0
     release = asyncio.Event()
@@ -137,11 +137,60 @@ async def test_while_an_expired_answer_is_computed_again_the_others_get_the_prev
         return {"n": calls}
 
     first = await shared.get("q", compute)
-    await asyncio.sleep(0.06)  # expired
+    await asyncio.sleep(0.06)  # expired, but only just
+    again = await shared.get("q", compute)  # nobody waits: the last answer, a refresh set going
+    assert again is first and again.age() >= 0.05
+    await asyncio.sleep(0.01)
+    meanwhile = await shared.get("q", compute)
+    assert meanwhile is first and calls == 2  # one computation in flight, not one per asker
+    release.set()
+    for _ in range(100):
+        if (await shared.get("q", compute)).value == {"n": 2}:
+            break
+        await asyncio.sleep(0.005)
+    assert (await shared.get("q", compute)).value == {"n": 2} and calls == 2
+
+
+async def test_an_answer_long_expired_is_waited_for_while_the_others_get_it_meanwhile() -> None:
+    shared = SharedReads(0.02)
+    calls = 0
+    release = asyncio.Event()
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await release.wait()
+        return {"n": calls}
+
+    first = await shared.get("q", compute)
+    await asyncio.sleep(0.02 * REFRESH_AHEAD + 0.02)  # nobody asked for a while: too old to give
     again = asyncio.ensure_future(shared.get("q", compute))  # computes, and waits for it
     await asyncio.sleep(0.01)
     meanwhile = await shared.get("q", compute)
-    assert meanwhile is first and meanwhile.age() >= 0.05 and calls == 2
+    assert meanwhile is first and calls == 2
     release.set()
     assert (await again).value == {"n": 2}
-    assert (await shared.get("q", compute)).value == {"n": 2}
+
+
+async def test_a_failed_background_refresh_keeps_the_last_answer_and_is_tried_again() -> None:
+    shared = SharedReads(0.05)
+    calls = 0
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("database gone for a moment")
+        return {"n": calls}
+
+    first = await shared.get("q", compute)
+    await asyncio.sleep(0.06)
+    assert await shared.get("q", compute) is first  # refresh set going; it fails
+    await asyncio.sleep(0.01)
+    assert await shared.get("q", compute) is first and calls >= 2  # tried again
+    for _ in range(100):
+        if (await shared.get("q", compute)).value.get("n", 0) >= 3:
+            break
+        await asyncio.sleep(0.005)
+    assert (await shared.get("q", compute)).value["n"] >= 3
