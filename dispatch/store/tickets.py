@@ -108,26 +108,39 @@ def decode_cursor(cursor: str, kind_expected: str = "t") -> int:
 
 
 # A search matching at most this many tickets is answered from the trigram indexes' matches;
-# one matching more, newest first along the ids (it soon finds a page of a common word).
-TEXT_MATCHES_BY_INDEX: Final = 1_000
-_TEXT_MATCH = "(t.description LIKE {contains} OR t.address LIKE {contains} OR t.number = upper({exact}))"
+# one matching more, newest first along the ids (at that density a page is soon found).
+TEXT_MATCHES_BY_INDEX: Final = 5_000
+# A search looks first among this many newest tickets (below the cursor), along the ids.
+TEXT_WALK_FIRST: Final = 25_000
+_INDEXED_MATCH = "(t.description LIKE $1 OR t.address LIKE $1 OR t.number = upper($2))"
+# The same match without the trigram indexes (strpos is LIKE '%text%'): the planner can then
+# only walk the ids newest first, whatever it guesses of the string.
+_WALKED_MATCH = "(strpos(t.description, {text}) > 0 OR strpos(t.address, {text}) > 0 OR t.number = upper({text}))"
 
 
-async def _text_condition(conn: asyncpg.Connection, text: str, arg: Callable[[Any], str]) -> str:
-    """The condition of a search for ``text`` (a substring of the description or the address,
-    or the exact number). PostgreSQL cannot know how many tickets a substring matches, and
-    when it guesses "a few hundred" for a string no ticket has, it walks every ticket newest
-    first looking for them; so the matches are counted first, up to a bound."""
+async def _text_matches(conn: asyncpg.Connection, text: str) -> list[int] | None:
+    """The ids of the tickets a search for ``text`` matches (a substring of the description or
+    the address, or the exact number), or None when there are more than ``TEXT_MATCHES_BY_INDEX``.
+
+    PostgreSQL cannot know how many tickets a substring matches. Left to guess, it walked every
+    ticket newest first for an address its statistics hold as common though a few thousand
+    tickets have it, and sorted tens of thousands of matches of a phrase they do not hold; so
+    the matches are counted first through the trigram indexes, up to a bound, and the bound
+    decides the plan (docs/benchmarks.md, "10,000,000 tickets: search and Open311 list")."""
     contains = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     matches = await conn.fetch(
-        f"SELECT t.id FROM tickets t WHERE {_TEXT_MATCH.format(contains='$1', exact='$2')} LIMIT $3",
-        contains,
-        text,
-        TEXT_MATCHES_BY_INDEX + 1,
+        f"SELECT t.id FROM tickets t WHERE {_INDEXED_MATCH} LIMIT $3", contains, text, TEXT_MATCHES_BY_INDEX + 1
     )
-    if len(matches) <= TEXT_MATCHES_BY_INDEX:
-        return f"t.id = ANY({arg([row['id'] for row in matches])}::bigint[])"
-    return _TEXT_MATCH.format(contains=arg(contains), exact=arg(text))
+    if len(matches) > TEXT_MATCHES_BY_INDEX:
+        return None
+    return [row["id"] for row in matches]
+
+
+def _text_condition(matches: list[int] | None, text: str, arg: Callable[[Any], str]) -> str:
+    """The condition of a search for ``text`` whose matches ``_text_matches`` found."""
+    if matches is not None:
+        return f"t.id = ANY({arg(matches)}::bigint[])"
+    return _WALKED_MATCH.format(text=arg(text))
 
 
 async def list_tickets(
@@ -165,14 +178,39 @@ async def list_tickets(
         where.append(f"t.created_at < {arg(filters.created_to)}")
     if filters.caller_phone:
         where.append(f"t.caller_phone = {arg(filters.caller_phone)}")
-    if filters.text:
-        where.append(await _text_condition(conn, filters.text, arg))
+    # Whether only the text and the cursor choose the page (then the newest matches are the page).
+    text_alone = where == ["true"]
     if cursor:
         where.append(f"t.id < {arg(decode_cursor(cursor))}")
-    rows = await conn.fetch(
-        f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE {' AND '.join(where)} ORDER BY t.id DESC LIMIT {arg(limit + 1)}",
-        *args,
-    )
+
+    async def page_where(*conditions: Callable[[Callable[[Any], str]], str]) -> list[asyncpg.Record]:
+        page_args = list(args)
+
+        def page_arg(value: Any) -> str:
+            page_args.append(value)
+            return f"${len(page_args)}"
+
+        chosen = [*where, *(condition(page_arg) for condition in conditions)]
+        found: list[asyncpg.Record] = await conn.fetch(
+            f"SELECT {TICKET_COLUMNS} FROM tickets t WHERE {' AND '.join(chosen)} "
+            f"ORDER BY t.id DESC LIMIT {page_arg(limit + 1)}",
+            *page_args,
+        )
+        return found
+
+    text = filters.text
+    if not text:
+        rows = await page_where()
+    else:
+        # A common word fills a page among the newest tickets: look there first, along the ids.
+        top = decode_cursor(cursor) if cursor else await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM tickets")
+        low = top - TEXT_WALK_FIRST
+        rows = await page_where(lambda a: _text_condition(None, text, a), lambda a: f"t.id >= {a(low)}")
+        if len(rows) <= limit and low > 1:
+            matches = await _text_matches(conn, text)
+            if matches is not None and text_alone:
+                matches = sorted((i for i in matches if i < top), reverse=True)[: limit + 1]
+            rows = await page_where(lambda a: _text_condition(matches, text, a))
     page = rows[:limit]
     items = await _with_assignments(conn, principal, page)
     next_cursor = encode_cursor(page[-1]["id"]) if len(rows) > limit else None
@@ -225,7 +263,7 @@ async def list_by_assignment(
     if filters.created_to:
         where.append(f"t.created_at < {arg(filters.created_to)}")
     if filters.text:
-        where.append(await _text_condition(conn, filters.text, arg))
+        where.append(_text_condition(await _text_matches(conn, filters.text), filters.text, arg))
     if cursor:
         where.append(f"a.id < {arg(decode_cursor(cursor, 'a'))}")
     # One branch per state, each walking ``assignments_open_by_agency`` (agency, state, id DESC)

@@ -218,6 +218,20 @@ async def test_the_service_reads_the_loaded_history_right(
                 along_ids = [i["id"] for i in (await response.json())["items"]]
             assert len(by_index) > 3 and by_index == along_ids
 
+            # Past the newest tickets a search goes on by the index's matches, or along the ids
+            # when they are too many: the same pages either way, the cursor's too.
+            monkeypatch.setattr(ticket_store, "TEXT_WALK_FIRST", 2)
+            for bound in (3, 100_000):
+                monkeypatch.setattr(ticket_store, "TEXT_MATCHES_BY_INDEX", bound)
+                async with http.get(f"/api/v1/tickets?q={phrase}&limit=3") as response:
+                    first = await response.json()
+                assert [i["id"] for i in first["items"]] == by_index[:3]
+                async with http.get(f"/api/v1/tickets?q={phrase}&limit=50&cursor={first['next_cursor']}") as response:
+                    second = [i["id"] for i in (await response.json())["items"]]
+                assert second[: len(by_index) - 3] == by_index[3:]
+                async with http.get(f"/api/v1/tickets?q={quote(address)}&limit=200") as response:
+                    assert len((await response.json())["items"]) == min(expected, 200)
+
             number = await loaded.fetchval("SELECT number FROM tickets WHERE id = 77")
             async with http.get(f"/api/v1/tickets?q={number.lower()}&limit=5") as response:
                 assert [i["id"] for i in (await response.json())["items"]] == [77]
