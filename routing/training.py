@@ -63,7 +63,7 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
 # The same 400 texts labelled again, blind, by a third person (``id`` = line of heldout.jsonl):
-# how far two humans agree is the ceiling on what these labels can measure.
+# how far two labellers agree is the ceiling on what these labels can measure.
 INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "heldout-relabel.jsonl"
 # Four more sets of training calls by four further writers, from the same guide.
 INDEPENDENT_TRAIN_PATHS: Final = (
