@@ -143,6 +143,27 @@ def _text_condition(matches: list[int] | None, text: str, arg: Callable[[Any], s
     return _WALKED_MATCH.format(text=arg(text))
 
 
+def _ticket_conditions(filters: TicketFilter, arg: Callable[[Any], str]) -> list[str]:
+    """The conditions of the filters on the ticket's own columns (``t``): status, priority,
+    district, category, caller and creation dates; ``arg`` numbers each value."""
+    conditions = [
+        f"t.{column} = {arg(value)}"
+        for column, value in (
+            ("status", filters.status),
+            ("priority", filters.priority),
+            ("district", filters.district),
+            ("category", filters.category),
+            ("caller_phone", filters.caller_phone),
+        )
+        if value
+    ]
+    if filters.created_from:
+        conditions.append(f"t.created_at >= {arg(filters.created_from)}")
+    if filters.created_to:
+        conditions.append(f"t.created_at < {arg(filters.created_to)}")
+    return conditions
+
+
 async def list_tickets(
     conn: asyncpg.Connection, principal: Principal, filters: TicketFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -160,24 +181,11 @@ async def list_tickets(
         args.append(value)
         return f"${len(args)}"
 
-    if filters.status:
-        where.append(f"t.status = {arg(filters.status)}")
-    if filters.priority:
-        where.append(f"t.priority = {arg(filters.priority)}")
-    if filters.district:
-        where.append(f"t.district = {arg(filters.district)}")
-    if filters.category:
-        where.append(f"t.category = {arg(filters.category)}")
+    where += _ticket_conditions(filters, arg)
     if filters.agency:
         where.append(
             f"EXISTS (SELECT 1 FROM assignments fa WHERE fa.ticket_id = t.id AND fa.agency = {arg(filters.agency)})"
         )
-    if filters.created_from:
-        where.append(f"t.created_at >= {arg(filters.created_from)}")
-    if filters.created_to:
-        where.append(f"t.created_at < {arg(filters.created_to)}")
-    if filters.caller_phone:
-        where.append(f"t.caller_phone = {arg(filters.caller_phone)}")
     # Whether only the text and the cursor choose the page (then the newest matches are the page).
     text_alone = where == ["true"]
     if cursor:
@@ -249,19 +257,7 @@ async def list_by_assignment(
         return f"${len(args)}"
 
     where.append(f"a.agency = {arg(filters.agency)}")
-    for column, value in (
-        ("status", filters.status),
-        ("priority", filters.priority),
-        ("district", filters.district),
-        ("category", filters.category),
-        ("caller_phone", filters.caller_phone),
-    ):
-        if value:
-            where.append(f"t.{column} = {arg(value)}")
-    if filters.created_from:
-        where.append(f"t.created_at >= {arg(filters.created_from)}")
-    if filters.created_to:
-        where.append(f"t.created_at < {arg(filters.created_to)}")
+    where += _ticket_conditions(filters, arg)
     if filters.text:
         where.append(_text_condition(await _text_matches(conn, filters.text), filters.text, arg))
     if cursor:
