@@ -10,14 +10,14 @@ import asyncpg
 
 from dispatch.errors import BadRequest
 from dispatch.store.stats import (
-    _LIVE_COLUMNS,
-    _PRIORITY_RANK,
+    LIVE_COLUMNS,
     OPEN,
+    PRIORITY_RANK,
     StatsFilter,
-    _decode_keys,
-    _encode_keys,
-    _from_micros,
-    _micros,
+    decode_keys,
+    encode_keys,
+    from_micros,
+    micros,
 )
 
 OpenState = Literal["dispatched", "acknowledged", "in_progress", "paused"]
@@ -68,9 +68,9 @@ async def open_work(
         conditions.append(_OVERDUE)
     after = ""
     if cursor:
-        rank, due, assignment_id = _decode_keys(cursor, "w", 3)
+        rank, due, assignment_id = decode_keys(cursor, "w", 3)
         try:
-            args += [int(rank), _from_micros(due), int(assignment_id)]
+            args += [int(rank), from_micros(due), int(assignment_id)]
         except (ValueError, OverflowError):
             raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
         n = len(args)
@@ -79,7 +79,7 @@ async def open_work(
     rows = await conn.fetch(
         f"""
         SELECT * FROM (
-            SELECT {_LIVE_COLUMNS}, {_PRIORITY_RANK} AS rank,
+            SELECT {LIVE_COLUMNS}, {PRIORITY_RANK} AS rank,
                    CASE WHEN a.state = 'dispatched' THEN 'ack' ELSE 'resolve' END AS deadline,
                    CASE WHEN a.state = 'dispatched' THEN a.ack_due ELSE a.resolve_due END AS due_at,
                    {_OVERDUE} AS overdue,
@@ -101,13 +101,13 @@ async def open_work(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode_keys("w", [last["rank"], _micros(last["due_at"]), last["assignment_id"]])
+        next_cursor = encode_keys("w", [last["rank"], micros(last["due_at"]), last["assignment_id"]])
     return items, next_cursor
 
 
 # The columns of ``live`` below, in order: an item of the map is one of its rows without the rank.
 _LIVE_NAMES: Final = (
-    *(line.strip().split(" AS ")[-1].split(".")[-1] for line in _LIVE_COLUMNS.replace("\n", " ").split(",")),
+    *(line.strip().split(" AS ")[-1].split(".")[-1] for line in LIVE_COLUMNS.replace("\n", " ").split(",")),
     "rank",
     "deadline",
     "due_at",
@@ -173,7 +173,7 @@ async def map_view(
     rows = await conn.fetch(
         f"""
         WITH live AS MATERIALIZED (
-            SELECT {_LIVE_COLUMNS}, {_PRIORITY_RANK} AS rank,
+            SELECT {LIVE_COLUMNS}, {PRIORITY_RANK} AS rank,
                    CASE WHEN a.state = 'dispatched' THEN 'ack' ELSE 'resolve' END AS deadline,
                    CASE WHEN a.state = 'dispatched' THEN a.ack_due ELSE a.resolve_due END AS due_at,
                    {_OVERDUE} AS overdue, a.escalation_level

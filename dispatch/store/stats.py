@@ -329,21 +329,30 @@ async def answered_counts(
 # What is late now ---------------------------------------------------------------------------------
 
 
+def micros(at: datetime) -> int:
+    """``at`` as microseconds since the epoch (how cursors carry a time)."""
+    return int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+
+
+def from_micros(value: str) -> datetime:
+    """The time of ``micros``' digits."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
+
+
 def encode_time_cursor(kind: str, at: datetime, row_id: int) -> str:
     """A keyset cursor (a time and an id) of list ``kind``, opaque to clients."""
-    micros = int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-    return base64.urlsafe_b64encode(f"{kind}:{micros}:{row_id}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(f"{kind}:{micros(at)}:{row_id}".encode()).decode().rstrip("=")
 
 
 def decode_time_cursor(kind: str, cursor: str) -> tuple[datetime, int]:
     """The time and id of a cursor of list ``kind``; 400 for anything this service did not give out."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        got, micros, row = raw.split(":")
+        got, digits, row = raw.split(":")
         row_id = parse_id(row)
-        if got != kind or row_id is None or len(micros) > 20:
+        if got != kind or row_id is None or len(digits) > 20:
             raise ValueError
-        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        at = from_micros(digits)
         if not in_window(at):
             raise ValueError
         return at, row_id
@@ -419,20 +428,20 @@ async def overdue(
 # higher of the two is the row's ``escalation_level``; these say which deadline it is.
 _ACK_LEVEL = "CASE WHEN a.state = 'dispatched' THEN greatest(a.ack_stage - 1, 0) ELSE 0 END"
 _RESOLVE_LEVEL = "greatest(a.resolve_stage - 1, 0)"
-_LIVE_COLUMNS = """
+LIVE_COLUMNS = """
     a.id AS assignment_id, a.ticket_id, t.number, t.priority, t.category, t.district, t.address, t.lat, t.lon,
     t.status AS ticket_status, t.created_at AS ticket_created_at, a.agency, a.desk_id, d.code AS desk, a.role,
     a.state, a.ack_due, a.resolve_due, a.paused_at, a.pause_reason, a.created_at
 """
-_PRIORITY_RANK = "array_position(ARRAY['P1', 'P2', 'P3', 'P4'], t.priority)"
+PRIORITY_RANK = "array_position(ARRAY['P1', 'P2', 'P3', 'P4'], t.priority)"
 
 
-def _encode_keys(kind: str, keys: list[Any]) -> str:
+def encode_keys(kind: str, keys: list[Any]) -> str:
     raw = kind + ":" + "|".join(str(k) for k in keys)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_keys(cursor: str, kind: str, count: int) -> list[str]:
+def decode_keys(cursor: str, kind: str, count: int) -> list[str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, rest = raw.partition(":")
@@ -442,14 +451,6 @@ def _decode_keys(cursor: str, kind: str, count: int) -> list[str]:
         return keys
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
-
-
-def _micros(at: datetime) -> int:
-    return int((at - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-
-
-def _from_micros(value: str) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
 
 
 async def open_escalations(
@@ -466,9 +467,9 @@ async def open_escalations(
     where = filters.where(args, period=False)
     after = ""
     if cursor:
-        level, rank, due, assignment_id = _decode_keys(cursor, "e", 4)
+        level, rank, due, assignment_id = decode_keys(cursor, "e", 4)
         try:
-            args += [int(level), int(rank), _from_micros(due), int(assignment_id)]
+            args += [int(level), int(rank), from_micros(due), int(assignment_id)]
         except (ValueError, OverflowError):
             raise BadRequest("the cursor is not one this service gave out", code="bad_cursor") from None
         n = len(args)
@@ -484,7 +485,7 @@ async def open_escalations(
         WITH page AS MATERIALIZED (
             SELECT * FROM (
                 SELECT l.*, CASE WHEN l.kind = 'ack' THEN l.ack_due ELSE l.resolve_due END AS due_at FROM (
-                    SELECT a.id AS assignment_id, a.ack_due, a.resolve_due, {_PRIORITY_RANK} AS rank,
+                    SELECT a.id AS assignment_id, a.ack_due, a.resolve_due, {PRIORITY_RANK} AS rank,
                            a.escalation_level AS level,
                            CASE WHEN {_ACK_LEVEL} >= {_RESOLVE_LEVEL} THEN 'ack' ELSE 'resolve' END AS kind
                     FROM assignments a JOIN tickets t ON t.id = a.ticket_id
@@ -495,7 +496,7 @@ async def open_escalations(
             ORDER BY o.level DESC, o.rank, o.due_at, o.assignment_id
             LIMIT ${len(args)}
         )
-        SELECT {_LIVE_COLUMNS}, a.deadline_round, page.rank, page.level, page.kind, page.due_at
+        SELECT {LIVE_COLUMNS}, a.deadline_round, page.rank, page.level, page.kind, page.due_at
         FROM page JOIN assignments a ON a.id = page.assignment_id JOIN tickets t ON t.id = a.ticket_id
         LEFT JOIN desks d ON d.id = a.desk_id
         ORDER BY page.level DESC, page.rank, page.due_at, page.assignment_id
@@ -528,7 +529,7 @@ async def open_escalations(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode_keys("e", [last["level"], last["rank"], _micros(last["due_at"]), last["assignment_id"]])
+        next_cursor = encode_keys("e", [last["level"], last["rank"], micros(last["due_at"]), last["assignment_id"]])
     return items, next_cursor
 
 
