@@ -9,12 +9,13 @@ from typing import Any, Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
 from routing.cues import find_cues
-from routing.danger import find_signs
+from routing.danger import SIGNS, find_signs
 from routing.gazetteer import Gazetteer, Place
 from routing.geo import locate_district
 from routing.lexicon import words_of
 from routing.model import Model, Prediction, load_model
 from routing.rules import decide, decide_assisting, decide_priority, more_urgent, priority_floor
+from routing.sign_detector import SignDetector
 from routing.text import normalise
 
 # The priority head says P1 when P1 is at least this probable (a missed P1 costs more than a
@@ -99,17 +100,22 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
     return chosen[:limit]
 
 
-def shown_indicators(normalised: str) -> tuple[str, ...]:
-    """The priority head's named indicators a normalised text shows: danger signs, urgency cues."""
-    return tuple(f"!{code}" for code in find_signs(normalised)) + tuple(f"~{code}" for code in find_cues(normalised))
+def shown_indicators(normalised: str, detector: SignDetector | None = None) -> tuple[str, ...]:
+    """The priority head's named indicators a normalised text shows: danger signs found by the
+    readable lists (``!trapped``), urgency cues (``~past``) and, with a ``detector``, the signs it
+    finds (``?trapped``)."""
+    found = tuple(f"!{code}" for code in find_signs(normalised)) + tuple(f"~{code}" for code in find_cues(normalised))
+    if detector is None:
+        return found
+    return found + tuple(f"?{code}" for code in detector.detect(normalised))
 
 
-def priority_indicators_shown(normalised: str, default: str) -> tuple[str, ...]:
+def priority_indicators_shown(normalised: str, default: str, detector: SignDetector | None = None) -> tuple[str, ...]:
     """The priority head's indicators a normalised text shows for a category whose default is
     ``default``: each danger sign and urgency cue, and each again paired with the default
     (``P2!trapped``), since being trapped moves a P2 category further than a P1 one and a
     linear head cannot form that product itself."""
-    shown = shown_indicators(normalised)
+    shown = shown_indicators(normalised, detector)
     return shown + tuple(f"{default}{name}" for name in shown)
 
 
@@ -123,7 +129,7 @@ def assist_evidence(
     lead = CATEGORIES[category].agency
     rule_agencies, why = decide_assisting(category, normalised)
     added = {a: r for a, r in zip(rule_agencies, why, strict=False) if a != lead}
-    active = tuple(f"+{a}" for a in added) + shown_indicators(normalised)
+    active = tuple(f"+{a}" for a in added) + shown_indicators(normalised, model.signs)
     probabilities = {a: p for a, p in model.assisting_given(prediction, active) if a != lead}
     return probabilities, added
 
@@ -158,10 +164,25 @@ def model_priority_probabilities(
             prediction,
             PRIORITIES.index(ruled),
             PRIORITIES.index(default),
-            priority_indicators_shown(normalised, default),
+            priority_indicators_shown(normalised, default, model.signs),
         ),
     )
     return priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
+
+
+_SIGN_LABELS: Final = {sign.code: sign.label for sign in SIGNS}
+
+
+def _detected_reasons(detector: SignDetector | None, normalised: str) -> list[str]:
+    """A reason per danger sign the learned detector reads that the readable lists did not find."""
+    if detector is None:
+        return []
+    listed = find_signs(normalised)
+    return [
+        f"模型读出“{_SIGN_LABELS.get(code, code)}”的迹象（{p:.2f}）"
+        for code, p in detector.detect(normalised).items()
+        if code not in listed
+    ]
 
 
 def _model_priority(probs: dict[str, float], p1_above: float = P1_ABOVE) -> Priority | None:
@@ -216,6 +237,7 @@ def classify(
         reasons.extend(outcome.reasons)
     else:
         reasons.append(f"模型判断 {decided}（P1 {probs.get('P1', 0.0):.2f}）")
+        reasons.extend(_detected_reasons(model.signs, normalised))
         floor, why = priority_floor(category, normalised, find_signs(normalised))
         priority = more_urgent(decided, floor)
         if priority != decided:

@@ -22,6 +22,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from routing.sign_detector import SHOWN_ABOVE, SignDetector
 from routing.text import features
 
 DEFAULT_MODEL_PATH: Final[Path] = Path(__file__).parent / "model" / "classifier.npz"
@@ -93,6 +94,7 @@ class Model:
     meta: dict[str, Any] = field(default_factory=dict)
     priority: Head | None = None  # multinomial over P1..P4
     assist: Head | None = None  # one sigmoid per agency
+    signs: SignDetector | None = None  # the learned reader of danger signs (``?trapped`` …)
     index: dict[str, int] = field(init=False, repr=False)
     weights: FloatArray = field(init=False, repr=False)  # every head's columns side by side
     bias: FloatArray = field(init=False, repr=False)
@@ -284,6 +286,19 @@ def _head(data: Any, name: str) -> Head | None:
     )
 
 
+def _detector(data: Any, meta: dict[str, Any]) -> SignDetector | None:
+    if "signs_coef" not in data:
+        return None
+    return SignDetector(
+        signs=tuple(str(c) for c in data["signs_classes"]),
+        vocabulary=tuple(str(t) for t in data["signs_vocabulary"]),
+        idf=data["signs_idf"].astype(np.float32),
+        coef=data["signs_coef"].astype(np.float32),
+        intercept=data["signs_intercept"].astype(np.float32),
+        above=float(meta.get("signs_above", SHOWN_ABOVE)),
+    )
+
+
 def load_model(path: str | Path | None = None) -> Model:
     """Load a model saved by ``routing.training.save_model``; the shipped model when ``path`` is None.
 
@@ -304,6 +319,7 @@ def load_model(path: str | Path | None = None) -> Model:
                 meta=meta,
                 priority=_head(data, "priority"),
                 assist=_head(data, "assist"),
+                signs=_detector(data, meta),
             )
         except KeyError as exc:
             raise ModelFormatError(f"model file lacks {exc}") from exc
@@ -320,6 +336,13 @@ def save_arrays(model: Model, path: str | Path) -> None:
             heads[f"{name}_intercept"] = head.intercept.astype(np.float32)
             if head.extra is not None:
                 heads[f"{name}_extra"] = head.extra.astype(np.float32)
+    if model.signs is not None:
+        meta["signs_above"] = model.signs.above
+        heads["signs_classes"] = np.array(model.signs.signs, dtype=np.str_)
+        heads["signs_vocabulary"] = np.array(model.signs.vocabulary, dtype=np.str_)
+        heads["signs_idf"] = model.signs.idf.astype(np.float32)
+        heads["signs_coef"] = model.signs.coef.astype(np.float16)
+        heads["signs_intercept"] = model.signs.intercept.astype(np.float32)
     with open(path, "wb") as out:
         np.savez_compressed(
             out,

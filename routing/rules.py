@@ -24,7 +24,7 @@ from typing import Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
 from routing import cues
-from routing.danger import SIGNS_BY_CODE, find_signs
+from routing.danger import SIGNS_BY_CODE, find_signs, first_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +39,7 @@ class Signal:
         """The first phrase of this signal found in ``text``, if the signal applies to ``category``."""
         if self.only and category not in self.only:
             return None
-        for phrase in self.phrases:
-            if phrase in text:
-                return phrase
-        return None
+        return first_phrase(text, self.phrases)
 
 
 def _signal(label: str, phrases: str, only: tuple[str, ...] = ()) -> Signal:

@@ -99,13 +99,14 @@ def segments(normalised: str) -> list[str]:
 
 def ngrams(normalised: str) -> Counter[str]:
     """Counts of the character n-grams (1 to 3) of a normalised text, within segments."""
-    counts: Counter[str] = Counter()
-    for seg in segments(normalised):
-        length = len(seg)
-        for n in range(NGRAM_MIN, NGRAM_MAX + 1):
-            for i in range(length - n + 1):
-                counts[seg[i : i + n]] += 1
-    return counts
+    return Counter(
+        [
+            seg[i : i + n]
+            for seg in segments(normalised)
+            for n in range(NGRAM_MIN, NGRAM_MAX + 1)
+            for i in range(len(seg) - n + 1)
+        ]
+    )
 
 
 def features(text: str) -> Counter[str]:

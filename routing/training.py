@@ -18,6 +18,7 @@ reports before and after.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -52,6 +53,8 @@ from routing.cues import CUES
 from routing.danger import SIGNS
 from routing.model import DEFAULT_MODEL_PATH, Head, Model, load_model, save_arrays
 from routing.rules import decide_assisting, decide_priority
+from routing.sign_detector import SignDetector
+from routing.sign_training import SIGN_PATHS, load_phrasings, train_sign_detector
 from routing.text import features, normalise
 
 DATA_DIR: Final = Path(__file__).parent / "data"
@@ -62,17 +65,21 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
-# The same 400 texts labelled again, blind, by a third person (``id`` = line of heldout.jsonl):
-# how far two labellers agree is the ceiling on what these labels can measure.
-INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "heldout-relabel.jsonl"
-# Four more sets of training calls by four further writers, from the same guide.
+# Six more sets of training calls by six further writers, from the same guide; train-e and
+# train-f were the held-out sets of earlier releases, retired into training once looked at.
 INDEPENDENT_TRAIN_PATHS: Final = (
     INDEPENDENT_TRAIN_PATH,
     DATA_DIR / "independent" / "train-a.jsonl",
     DATA_DIR / "independent" / "train-b.jsonl",
     DATA_DIR / "independent" / "train-c.jsonl",
     DATA_DIR / "independent" / "train-d.jsonl",
+    DATA_DIR / "independent" / "train-e.jsonl",
+    DATA_DIR / "independent" / "train-f.jsonl",
 )
+# The 400 texts of train-e labelled again, blind, by another person (``id`` = line of
+# train-e.jsonl): how far two labellers agree is the ceiling on what such labels can measure.
+INDEPENDENT_RELABELLED_PATH: Final = DATA_DIR / "independent" / "train-e.jsonl"
+INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "train-e-relabel.jsonl"
 TRAINING_PATHS: Final = (CORPUS_PATH, *INDEPENDENT_TRAIN_PATHS)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"
 
@@ -170,6 +177,26 @@ def training_examples(paths: Sequence[str | Path] = TRAINING_PATHS) -> list[Exam
     return examples
 
 
+def no_danger_calls(paths: Sequence[str | Path] = INDEPENDENT_TRAIN_PATHS) -> list[str]:
+    """Texts of independent training calls that show no danger (at P4, or at P3 in a category
+    whose default is P3 or P4), outside the development fifth: the sign detector's background."""
+    found: list[str] = []
+    for path in paths:
+        for e in load_examples(path):
+            default = CATEGORIES[e.category].default_priority
+            if not is_dev(e.text) and (e.priority == "P4" or (e.priority == "P3" and default in ("P3", "P4"))):
+                found.append(e.text)
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def default_sign_detector() -> SignDetector | None:
+    """The sign detector trained on the shipped phrasings and background (None without phrasings)."""
+    if not SIGN_PATHS:
+        return None
+    return train_sign_detector(load_phrasings(SIGN_PATHS), no_danger_calls())
+
+
 def _as_examples(items: Iterable[Example | Mapping[str, Any]]) -> list[Example]:
     return [item if isinstance(item, Example) else Example.from_record(item) for item in items]
 
@@ -193,19 +220,23 @@ def _head(
     return Head(tuple(classes), _half(coef[order].T), intercept[order])
 
 
-def indicator_names() -> tuple[str, ...]:
-    """The priority head's named indicators: every danger sign, then every urgency cue."""
-    return tuple(f"!{sign.code}" for sign in SIGNS) + tuple(f"~{cue.code}" for cue in CUES)
+def indicator_names(detector: SignDetector | None = None) -> tuple[str, ...]:
+    """The priority head's named indicators: every danger sign, every urgency cue, then (with a
+    ``detector``) every sign the detector reads."""
+    learned = tuple(f"?{code}" for code in detector.signs) if detector is not None else ()
+    return tuple(f"!{sign.code}" for sign in SIGNS) + tuple(f"~{cue.code}" for cue in CUES) + learned
 
 
-def priority_indicator_names(interactions: bool = PRIORITY_INTERACTIONS) -> tuple[str, ...]:
+def priority_indicator_names(
+    interactions: bool = PRIORITY_INTERACTIONS, detector: SignDetector | None = None
+) -> tuple[str, ...]:
     """The priority head's named indicators: the signs and cues, then (with ``interactions``)
     each of them paired with a default priority (``P2!trapped``)."""
-    names = indicator_names()
+    names = indicator_names(detector)
     return names + (tuple(f"{p}{name}" for p in PRIORITIES for name in names) if interactions else ())
 
 
-def _indicators(examples: Sequence[Example], names: Sequence[str]) -> Any:
+def _indicators(examples: Sequence[Example], names: Sequence[str], detector: SignDetector | None) -> Any:
     """Per example, the priority the readable rules give and the category's default, one-hot
     (rule P1..P4, default P1..P4), then one column per indicator of ``names`` the text shows;
     all worth ``INDICATOR_SCALE`` beside the L2-normalised text features."""
@@ -219,7 +250,7 @@ def _indicators(examples: Sequence[Example], names: Sequence[str]) -> Any:
         ruled, _ = decide_priority(e.category, normal)
         default = CATEGORIES[e.category].default_priority
         found = [PRIORITIES.index(ruled), 4 + PRIORITIES.index(default)]
-        found += [column[name] for name in priority_indicators_shown(normal, default) if name in column]
+        found += [column[name] for name in priority_indicators_shown(normal, default, detector) if name in column]
         rows += [i] * len(found)
         cols += found
     return csr_matrix(
@@ -234,12 +265,13 @@ def _priority_head(
     weights: npt.NDArray[np.float64],
     classes: Sequence[str],
     names: Sequence[str],
+    detector: SignDetector | None,
 ) -> Head:
     """The priority head: the text's features plus what the rules decide, the default and the
     named indicators."""
     from scipy.sparse import hstack
 
-    joined = hstack([matrix, _indicators(examples, names)], format="csr")
+    joined = hstack([matrix, _indicators(examples, names, detector)], format="csr")
     head = _ordinal_head(joined, targets, weights) if list(classes) == ["ordinal"] else None
     head = head or _head(joined, targets, weights, PRIORITY_C, classes)
     n = matrix.shape[1]
@@ -264,12 +296,12 @@ def _ordinal_head(matrix: Any, targets: Sequence[str], weights: npt.NDArray[np.f
     return Head(PRIORITIES[:-1], _half(np.stack(columns, axis=1)), np.array(intercepts, dtype=np.float32))
 
 
-def assist_indicator_names() -> tuple[str, ...]:
+def assist_indicator_names(detector: SignDetector | None = None) -> tuple[str, ...]:
     """The assisting head's indicators: an agency the readable rules add, then the signs and cues."""
-    return tuple(f"+{a}" for a in AGENCIES) + indicator_names()
+    return tuple(f"+{a}" for a in AGENCIES) + indicator_names(detector)
 
 
-def _assist_indicators(examples: Sequence[Example], names: Sequence[str]) -> Any:
+def _assist_indicators(examples: Sequence[Example], names: Sequence[str], detector: SignDetector | None) -> Any:
     """Per example, one column per indicator of ``names`` it shows (agencies the assisting rules
     add for its category, signs, cues), worth ``INDICATOR_SCALE``."""
     from scipy.sparse import csr_matrix
@@ -280,7 +312,9 @@ def _assist_indicators(examples: Sequence[Example], names: Sequence[str]) -> Any
     for i, e in enumerate(examples):
         normal = normalise(e.text)
         added, _ = decide_assisting(e.category, normal)
-        found = [column[f"+{a}"] for a in added] + [column[n] for n in shown_indicators(normal) if n in column]
+        found = [column[f"+{a}"] for a in added] + [
+            column[n] for n in shown_indicators(normal, detector) if n in column
+        ]
         rows += [i] * len(found)
         cols += found
     return csr_matrix(
@@ -289,7 +323,12 @@ def _assist_indicators(examples: Sequence[Example], names: Sequence[str]) -> Any
 
 
 def _assist_head(
-    matrix: Any, examples: Sequence[Example], weights: npt.NDArray[np.float64], c: float, names: Sequence[str] = ()
+    matrix: Any,
+    examples: Sequence[Example],
+    weights: npt.NDArray[np.float64],
+    c: float,
+    names: Sequence[str] = (),
+    detector: SignDetector | None = None,
 ) -> Head:
     """One binary logistic regression per agency: does it assist (it is never the lead)? Over
     the text's features plus the indicators of ``names`` (none: the text alone)."""
@@ -297,7 +336,7 @@ def _assist_head(
 
     agencies = tuple(AGENCIES)
     n = matrix.shape[1]
-    joined = hstack([matrix, _assist_indicators(examples, names)], format="csr") if names else matrix
+    joined = hstack([matrix, _assist_indicators(examples, names, detector)], format="csr") if names else matrix
     columns: list[npt.NDArray[np.float32]] = []
     intercepts: list[float] = []
     for agency in agencies:
@@ -345,6 +384,7 @@ def train(
     heads: bool = True,
     priority_target: str = PRIORITY_TARGET,
     corpus_priority_weight: float = CORPUS_PRIORITY_WEIGHT,
+    signs: SignDetector | bool | None = True,
 ) -> Model:
     """Fit a model on the training files plus ``extra_examples`` (e.g. call-taker corrections).
 
@@ -352,9 +392,12 @@ def train(
     category alone). Extra examples weigh ``extra_weight`` corpus examples each; independent
     calls weigh ``INDEPENDENT_WEIGHT``. ``base_examples`` replaces reading ``corpus_paths``
     (tests train on a subset this way). ``calibration`` (examples not trained on) sets the
-    temperature of the category probabilities; without it they stay uncalibrated.
+    temperature of the category probabilities; without it they stay uncalibrated. ``signs``: the
+    learned sign detector whose readings the priority and assisting heads take as indicators
+    (True: ``default_sign_detector``, trained on the shipped phrasings; False or None: none).
     Deterministic for given data.
     """
+    detector = default_sign_detector() if signs is True else (signs or None)
     base = list(base_examples) if base_examples is not None else training_examples(corpus_paths)
     extra = [replace(e, weight=extra_weight) for e in _as_examples(extra_examples)]
     examples = base + extra
@@ -366,8 +409,8 @@ def train(
     categories = sorted({e.category for e in examples})
     category = _head(matrix, [e.category for e in examples], weights, c, categories)
     priority = assist = None
-    names = priority_indicator_names()
-    assist_names = assist_indicator_names() if ASSIST_INDICATORS else ()
+    names = priority_indicator_names(detector=detector)
+    assist_names = assist_indicator_names(detector) if ASSIST_INDICATORS else ()
     if heads:
         # The generated corpus keeps the default priority in nine cases out of ten; what raises
         # or lowers urgency is learnt mostly from the independent calls and the corrections.
@@ -379,8 +422,8 @@ def train(
         elif priority_target == "ordinal":  # some priority never seen (a small subset): no scale to cut
             priority_target = "absolute"
         if len(present) >= 2 or present == ["ordinal"]:
-            priority = _priority_head(matrix, examples, targets, p_weights, present, names)
-        assist = _assist_head(matrix, examples, weights, ASSIST_C, assist_names)
+            priority = _priority_head(matrix, examples, targets, p_weights, present, names, detector)
+        assist = _assist_head(matrix, examples, weights, ASSIST_C, assist_names, detector)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     model = Model(
         classes=category.classes,
@@ -390,6 +433,7 @@ def train(
         intercept=category.intercept,
         priority=priority,
         assist=assist,
+        signs=detector if heads else None,
         meta={
             "examples": len(base),
             "corrections": len(extra),
@@ -419,7 +463,7 @@ def train_calibrated(
     kept back the development examples (the independent calls' fixed fifth and ``dev.jsonl``)
     and was calibrated on them. Deterministic for given data."""
     base = training_examples(corpus_paths)
-    trained_on = {Path(p).name: file_digest(p) for p in corpus_paths}
+    trained_on = {Path(p).name: file_digest(p) for p in (*corpus_paths, *SIGN_PATHS)}
     kept_back = [e for e in base if e.weight != 1.0 and is_dev(e.text)]
     first = train(
         base_examples=[e for e in base if not (e.weight != 1.0 and is_dev(e.text))],
@@ -526,6 +570,7 @@ def replace_meta(model: Model, **changes: Any) -> Model:
         meta=dict(model.meta, **changes),
         priority=model.priority,
         assist=model.assist,
+        signs=model.signs,
     )
 
 
@@ -800,7 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--errors", action="store_true", help="also list misclassified texts")
     e.add_argument("files", nargs="*")
     g = commands.add_parser("agree", help="agreement of a blind relabelling with a labelled file")
-    g.add_argument("labelled", nargs="?", default=str(INDEPENDENT_HELDOUT_PATH))
+    g.add_argument("labelled", nargs="?", default=str(INDEPENDENT_RELABELLED_PATH))
     g.add_argument("relabelled", nargs="?", default=str(INDEPENDENT_RELABEL_PATH))
     args = parser.parse_args(argv)
     if args.command == "agree":
