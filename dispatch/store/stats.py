@@ -36,11 +36,6 @@ from dispatch.store import open_counts
 OPEN = "('dispatched', 'acknowledged', 'in_progress')"
 CLOSED = "('returned', 'transferred', 'released')"
 START = "coalesce(a.deadlines_armed_at, a.created_at)"
-# An open assignment ``a`` past the deadline that matters now: the acknowledgement while it
-# waits for one, the resolution always (resolve_due >= ack_due). Each branch is one partial
-# index's range (assignments_late_ack, assignments_late_resolve: migration 0012), read as one
-# bitmap.
-LATE_NOW = f"((a.state = 'dispatched' AND a.ack_due < now()) OR (a.state IN {OPEN} AND a.resolve_due < now()))"
 Bucket = Literal["minute", "hour"]
 METRICS: Final[tuple[str, ...]] = ("created", "acknowledged", "resolved", "escalations", "median_ack_seconds")
 
@@ -170,16 +165,26 @@ async def summary(conn: asyncpg.Connection, filters: StatsFilter) -> dict[str, A
 
     args: list[Any] = []
     where_now = filters.where(args, period=False)
+    # Two branches, each one deadline index's range read from the index alone (migration 0016
+    # carries the columns counted): late on its acknowledgement, and late on its resolution only.
     overdue_rows = await conn.fetch(
         f"""
-        SELECT a.agency, GROUPING(a.agency) = 1 AS all_agencies,
-               count(*) FILTER (WHERE a.state = 'dispatched' AND a.ack_due < now()) AS ack,
-               count(*) FILTER (WHERE a.resolve_due < now()) AS resolve,
-               count(*) AS total, count(DISTINCT a.ticket_id) AS tickets
-        FROM {filters.assignments()}
-        WHERE {LATE_NOW} AND {where_now}
-        GROUP BY GROUPING SETS ((), (a.agency))
-        ORDER BY all_agencies DESC, a.agency
+        WITH late AS (
+            SELECT a.agency, a.ticket_id, true AS ack, a.resolve_due < now() AS resolve
+            FROM {filters.assignments()}
+            WHERE a.state = 'dispatched' AND a.ack_due < now() AND {where_now}
+            UNION ALL
+            SELECT a.agency, a.ticket_id, false, true
+            FROM {filters.assignments()}
+            WHERE a.state IN {OPEN} AND a.resolve_due < now()
+              AND NOT (a.state = 'dispatched' AND a.ack_due < now()) AND {where_now}
+        )
+        SELECT agency, GROUPING(agency) = 1 AS all_agencies,
+               count(*) FILTER (WHERE ack) AS ack, count(*) FILTER (WHERE resolve) AS resolve,
+               count(*) AS total, count(DISTINCT ticket_id) AS tickets
+        FROM late
+        GROUP BY GROUPING SETS ((), (agency))
+        ORDER BY all_agencies DESC, agency
         """,
         *args,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,6 +113,8 @@ def decode_cursor(cursor: str, kind_expected: str = "t") -> int:
 TEXT_MATCHES_BY_INDEX: Final = 5_000
 # A search looks first among this many newest tickets (below the cursor), along the ids.
 TEXT_WALK_FIRST: Final = 25_000
+# A ticket number (any case): its own index finds it at once, so no walk is needed first.
+NUMBER_SHAPED: Final = re.compile(r"^ms[0-9]{8}-[0-9]{6,}$", re.IGNORECASE)
 _INDEXED_MATCH = "(t.description LIKE $1 OR t.address LIKE $1 OR t.number = upper($2))"
 # The same match without the trigram indexes (strpos is LIKE '%text%'): the planner can then
 # only walk the ids newest first, whatever it guesses of the string.
@@ -209,6 +212,9 @@ async def list_tickets(
     text = filters.text
     if not text:
         rows = await page_where()
+    elif NUMBER_SHAPED.match(text):  # a number: straight to the indexes' matches
+        matches = await _text_matches(conn, text)
+        rows = await page_where(lambda a: _text_condition(matches, text, a))
     else:
         # A common word fills a page among the newest tickets: look there first, along the ids.
         top = decode_cursor(cursor) if cursor else await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM tickets")

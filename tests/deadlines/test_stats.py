@@ -169,3 +169,51 @@ async def test_timeseries_counts_per_minute_and_refuses_bad_periods(
         set(p["values"]) == {"median_ack_seconds"} for p in one["points"]
     )
     assert (reversed_status, too_many, naive) == (422, 422, 422)
+
+
+async def test_overdue_now_counts_each_late_assignment_once_and_each_ticket_once(
+    app_client: AppFactory, dl_user: UserMaker, dl_pool: asyncpg.Pool
+) -> None:
+    # Late on its acknowledgement only, on both deadlines, on its resolution only (acknowledged),
+    # and not late: the summary counts them from the two deadline indexes' branches.
+    _, taker = await dl_user("call_taker")
+    _, supervisor = await dl_user("supervisor")
+    async with app_client(deadline_watcher=False) as http:
+        ids: list[int] = []
+        for _ in range(3):
+            status, ticket = await call(http, "POST", "/api/v1/tickets", taker, p1_body(agencies=["police", "health"]))
+            assert status == 201, ticket
+            ids.append(int(ticket["id"]))
+        cases = [  # (ticket, agency, state, minutes past the ack deadline, minutes past the resolve deadline)
+            (ids[0], "police", "dispatched", 5, -30),
+            (ids[0], "health", "dispatched", 50, 10),
+            (ids[1], "police", "acknowledged", 50, 10),
+            (ids[1], "health", "in_progress", 50, -10),
+            (ids[2], "police", "dispatched", -1, -60),
+            (ids[2], "health", "acknowledged", 60, -5),
+        ]
+        for ticket_id, agency, state, ack_late, resolve_late in cases:
+            await dl_pool.execute(
+                """UPDATE assignments SET state = $3,
+                          acknowledged_at = CASE WHEN $3 <> 'dispatched' THEN now() END,
+                          started_at = CASE WHEN $3 = 'in_progress' THEN now() END,
+                          ack_due = now() - make_interval(mins => $4), resolve_due = now() - make_interval(mins => $5)
+                   WHERE ticket_id = $1 AND agency = $2""",
+                ticket_id,
+                agency,
+                state,
+                ack_late,
+                resolve_late,
+            )
+        status, summary = await call(http, "GET", "/api/v1/stats/summary", supervisor)
+        assert status == 200, summary
+        status, police = await call(http, "GET", "/api/v1/stats/summary?agency=police", supervisor)
+        assert status == 200, police
+
+    late = summary["overdue_now"]
+    # ack: the two dispatched ones past it; resolve: the three past it, whatever their state
+    assert (late["ack"], late["resolve"], late["total"], late["tickets"]) == (2, 2, 3, 2)
+    by_agency = {entry["agency"]: entry for entry in late["by_agency"]}
+    assert (by_agency["police"]["ack"], by_agency["police"]["resolve"], by_agency["police"]["total"]) == (1, 1, 2)
+    assert (by_agency["health"]["ack"], by_agency["health"]["resolve"], by_agency["health"]["total"]) == (1, 1, 1)
+    assert (police["overdue_now"]["total"], police["overdue_now"]["tickets"]) == (2, 2)

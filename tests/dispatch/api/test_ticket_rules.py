@@ -180,6 +180,10 @@ async def test_listing_filters_and_paginates_stably_under_concurrent_inserts(
     assert [t["id"] for t in p4["items"]] == [lamp["id"]]
     _, text = await call(http, "GET", "/api/v1/tickets?q=路灯", taker)
     assert [t["id"] for t in text["items"]] == [lamp["id"]]
+    # a number, in any case, goes straight to its index: the one ticket
+    for spelled in (lamp["number"], lamp["number"].lower()):
+        _, by_number = await call(http, "GET", f"/api/v1/tickets?q={spelled}", taker)
+        assert [t["id"] for t in by_number["items"]] == [lamp["id"]], spelled
     _, phone = await call(http, "GET", "/api/v1/tickets?phone=138-0000-0000&limit=200", taker)
     assert len(phone["items"]) >= 8
     status, error = await call(http, "GET", "/api/v1/tickets?limit=0", taker)
