@@ -113,6 +113,9 @@ def decode_cursor(cursor: str, kind_expected: str = "t") -> int:
 TEXT_MATCHES_BY_INDEX: Final = 5_000
 # A search looks first among this many newest tickets (below the cursor), along the ids.
 TEXT_WALK_FIRST: Final = 25_000
+# The ranges of newest ids a search without other filters looks through for its trigram matches,
+# in turn, until one holds a page of them (None: all).
+TEXT_SPANS: Final = (250_000, 2_500_000, None)
 # A ticket number (any case): its own index finds it at once, so no walk is needed first.
 NUMBER_SHAPED: Final = re.compile(r"^ms[0-9]{8}-[0-9]{6,}$", re.IGNORECASE)
 _INDEXED_MATCH = "(t.description LIKE $1 OR t.address LIKE $1 OR t.number = upper($2))"
@@ -121,22 +124,49 @@ _INDEXED_MATCH = "(t.description LIKE $1 OR t.address LIKE $1 OR t.number = uppe
 _WALKED_MATCH = "(strpos(t.description, {text}) > 0 OR strpos(t.address, {text}) > 0 OR t.number = upper({text}))"
 
 
-async def _text_matches(conn: asyncpg.Connection, text: str) -> list[int] | None:
+async def _text_matches(
+    conn: asyncpg.Connection, text: str, *, below: int | None = None, since: int | None = None
+) -> list[int] | None:
     """The ids of the tickets a search for ``text`` matches (a substring of the description or
-    the address, or the exact number), or None when there are more than ``TEXT_MATCHES_BY_INDEX``.
+    the address, or the exact number), or None when there are more than ``TEXT_MATCHES_BY_INDEX``;
+    with ``below`` and ``since``, only among the ids from ``since`` up to ``below``.
 
     PostgreSQL cannot know how many tickets a substring matches. Left to guess, it walked every
     ticket newest first for an address its statistics hold as common though a few thousand
     tickets have it, and sorted tens of thousands of matches of a phrase they do not hold; so
     the matches are counted first through the trigram indexes, up to a bound, and the bound
-    decides the plan (docs/benchmarks.md, "10,000,000 tickets: search and Open311 list")."""
+    decides the plan (docs/benchmarks.md, "10,000,000 tickets: search and Open311 list"). A range
+    of ids is one more bitmap ANDed with the trigrams' (``tickets_pkey``), so only the matches in
+    it are read from the heap."""
     contains = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    matches = await conn.fetch(
-        f"SELECT t.id FROM tickets t WHERE {_INDEXED_MATCH} LIMIT $3", contains, text, TEXT_MATCHES_BY_INDEX + 1
-    )
+    args: list[Any] = [contains, text, TEXT_MATCHES_BY_INDEX + 1]
+    bounds = ""
+    if below is not None:
+        args.append(below)
+        bounds += f" AND t.id < ${len(args)}"
+    if since is not None:
+        args.append(since)
+        bounds += f" AND t.id >= ${len(args)}"
+    matches = await conn.fetch(f"SELECT t.id FROM tickets t WHERE {_INDEXED_MATCH}{bounds} LIMIT $3", *args)
     if len(matches) > TEXT_MATCHES_BY_INDEX:
         return None
     return [row["id"] for row in matches]
+
+
+async def _newest_text_matches(conn: asyncpg.Connection, text: str, top: int, wanted: int) -> list[int] | None:
+    """The newest ``wanted`` ids below ``top`` that a search for ``text`` matches, found in
+    ranges of ids growing tenfold from the newest (each match read from the heap is one page,
+    and a rare address's few thousand tickets lie scattered over years of them: reading the
+    newest range's first is reading a handful); None when a range holds more than
+    ``TEXT_MATCHES_BY_INDEX`` (then the matches are dense and walking the ids finds a page)."""
+    for span in TEXT_SPANS:
+        since = top - span if span is not None else None
+        matches = await _text_matches(conn, text, below=top, since=since)
+        if matches is None:
+            return None
+        if len(matches) >= wanted or since is None or since <= 1:
+            return sorted(matches, reverse=True)[:wanted]
+    raise AssertionError("the last span is unbounded")  # pragma: no cover
 
 
 def _text_condition(matches: list[int] | None, text: str, arg: Callable[[Any], str]) -> str:
@@ -221,9 +251,12 @@ async def list_tickets(
         low = top - TEXT_WALK_FIRST
         rows = await page_where(lambda a: _text_condition(None, text, a), lambda a: f"t.id >= {a(low)}")
         if len(rows) <= limit and low > 1:
-            matches = await _text_matches(conn, text)
-            if matches is not None and text_alone:
-                matches = sorted((i for i in matches if i < top), reverse=True)[: limit + 1]
+            # Alone, the text's newest matches are the page; with other filters, all its matches
+            # are candidates.
+            if text_alone:
+                matches = await _newest_text_matches(conn, text, top, limit + 1)
+            else:
+                matches = await _text_matches(conn, text)
             rows = await page_where(lambda a: _text_condition(matches, text, a))
     page = rows[:limit]
     items = await _with_assignments(conn, principal, page)

@@ -232,6 +232,26 @@ async def test_the_service_reads_the_loaded_history_right(
                 async with http.get(f"/api/v1/tickets?q={quote(address)}&limit=200") as response:
                     assert len((await response.json())["items"]) == min(expected, 200)
 
+            # A search alone looks for its matches in growing ranges of the newest ids: the
+            # newest matches all the same, and the same pages, the cursor's too.
+            newest = [
+                r["id"]
+                for r in await loaded.fetch(
+                    "SELECT id FROM tickets WHERE strpos(address, $1) > 0 OR strpos(description, $1) > 0 "
+                    "ORDER BY id DESC LIMIT 200",
+                    address,
+                )
+            ]
+            monkeypatch.setattr(ticket_store, "TEXT_SPANS", (5, 50, None))
+            monkeypatch.setattr(ticket_store, "TEXT_MATCHES_BY_INDEX", 100_000)
+            async with http.get(f"/api/v1/tickets?q={quote(address)}&limit=200") as response:
+                assert [i["id"] for i in (await response.json())["items"]] == newest
+            async with http.get(f"/api/v1/tickets?q={phrase}&limit=3") as response:
+                first = await response.json()
+            assert [i["id"] for i in first["items"]] == by_index[:3]
+            async with http.get(f"/api/v1/tickets?q={phrase}&limit=50&cursor={first['next_cursor']}") as response:
+                assert [i["id"] for i in (await response.json())["items"]][: len(by_index) - 3] == by_index[3:]
+
             number = await loaded.fetchval("SELECT number FROM tickets WHERE id = 77")
             async with http.get(f"/api/v1/tickets?q={number.lower()}&limit=5") as response:
                 assert [i["id"] for i in (await response.json())["items"]] == [77]
