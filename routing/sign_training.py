@@ -10,13 +10,12 @@ detector meets the everyday words of every category. One logistic regression per
 sublinear TF-IDF of the stretch's n-grams (``routing.sign_detector.stretch_terms``), seeded.
 
 ``python -m routing.sign_training`` prints precision, recall and F1 on the development fifth of
-the phrasings (a hash of the text, as ``routing.training.is_dev``) per threshold, and each sign's
+the phrasings (a hash of the text, as ``routing.dev_split.is_dev``) per threshold, and each sign's
 figures at the shipped threshold.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from routing.danger import SIGNS, blank_denials
+from routing.dev_split import is_dev
 from routing.sign_detector import SHOWN_ABOVE, SignDetector, clauses, stretch_terms
 from routing.text import normalise, segments
 
@@ -64,11 +64,6 @@ def load_phrasings(paths: Iterable[str | Path] = SIGN_PATHS) -> list[Phrasing]:
                     raise ValueError(f"{path}:{number}: unknown sign {record['sign']!r}")
                 found.append(Phrasing(str(record["sign"]), bool(record["danger"]), str(record["text"])))
     return found
-
-
-def is_dev(text: str) -> bool:
-    """Whether a phrasing is kept back to choose the regularisation (a fixed fifth, by hash)."""
-    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 5 == 0
 
 
 def _terms(stretch: str) -> list[str]:

@@ -51,6 +51,7 @@ from routing.classifier import (
 )
 from routing.cues import CUES
 from routing.danger import SIGNS
+from routing.dev_split import is_dev
 from routing.model import DEFAULT_MODEL_PATH, Head, Model, load_model, save_arrays
 from routing.rules import decide_assisting, decide_priority
 from routing.sign_detector import SignDetector
@@ -155,11 +156,6 @@ def load_examples(path: str | Path, weight: float = 1.0) -> list[Example]:
     with open(path, encoding="utf-8") as lines:
         examples = [Example.from_record(json.loads(line)) for line in lines if line.strip()]
     return [replace(e, weight=weight) for e in examples] if weight != 1.0 else examples
-
-
-def is_dev(text: str) -> bool:
-    """Whether an independently written training call is kept back for tuning (a fixed fifth)."""
-    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 5 == 0
 
 
 def independent_split(path: str | Path = INDEPENDENT_TRAIN_PATH) -> tuple[list[Example], list[Example]]:
