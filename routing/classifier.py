@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
-from routing.cues import find_cues
+from routing.cues import CUES, find_cues
 from routing.danger import SIGNS, find_signs
 from routing.gazetteer import Gazetteer, Place
 from routing.geo import locate_district
@@ -86,6 +86,9 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
     for gram, weight in prediction.evidence:
         if gram.startswith("#"):
             candidates = words_of(normalised, gram[1:])[:2]
+        elif gram[:1] in ("!", "~"):  # a danger sign or a cue: the caller's words that showed it
+            words = find_signs(normalised).get(gram[1:]) if gram[0] == "!" else _cue_words(gram[1:], normalised)
+            candidates = [words] if words else []
         elif len(gram) >= 2 and weight >= top / 2 and not any(set(gram) & set(other) for other in chosen):
             candidates = [gram]
         else:
@@ -98,6 +101,14 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
         if len(chosen) >= limit:
             break
     return chosen[:limit]
+
+
+_CUES_BY_CODE: Final = {cue.code: cue for cue in CUES}
+
+
+def _cue_words(code: str, normalised: str) -> str | None:
+    cue = _CUES_BY_CODE.get(code)
+    return cue.find(normalised) if cue is not None else None
 
 
 def shown_indicators(normalised: str, detector: SignDetector | None = None) -> tuple[str, ...]:

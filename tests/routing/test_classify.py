@@ -184,3 +184,13 @@ def test_an_agency_assists_from_its_own_threshold() -> None:
 
 def test_a_neighbour_singing_at_night_is_public_order() -> None:
     assert classify("我家隔壁晚上一直唱歌，吵得睡不着").category == "police.public_order"
+
+
+def test_keywords_in_a_reason_are_the_callers_words_never_feature_names() -> None:
+    # Danger signs (!), cues (~) and concepts (#) are features of the model; a reason shows the
+    # words of the call that showed them.
+    result = classify("俺爹倒地上了，叫他也不应")
+    assert result.reasons[0].startswith("关键词“叫他也不应”"), result.reasons
+    for e in load_examples(INDEPENDENT_HELDOUT_PATH):
+        first = classify(e.text).reasons[0]
+        assert not any(mark in first for mark in ("“!", "“~", "“#")), (e.text, first)
