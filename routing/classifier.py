@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
-from routing.cues import CUES, find_cues
-from routing.danger import SIGNS, find_signs
+from routing.cues import CUES_BY_CODE, find_cues
+from routing.danger import SIGNS_BY_CODE, find_signs
 from routing.gazetteer import Gazetteer, Place
 from routing.geo import locate_district
 from routing.lexicon import words_of
@@ -103,11 +103,8 @@ def _keywords(prediction: Prediction, normalised: str, limit: int = 3) -> list[s
     return chosen[:limit]
 
 
-_CUES_BY_CODE: Final = {cue.code: cue for cue in CUES}
-
-
 def _cue_words(code: str, normalised: str) -> str | None:
-    cue = _CUES_BY_CODE.get(code)
+    cue = CUES_BY_CODE.get(code)
     return cue.find(normalised) if cue is not None else None
 
 
@@ -181,16 +178,13 @@ def model_priority_probabilities(
     return priority_probabilities(informed, category, str(model.meta.get("priority_target", "absolute")))
 
 
-_SIGN_LABELS: Final = {sign.code: sign.label for sign in SIGNS}
-
-
 def _detected_reasons(detector: SignDetector | None, normalised: str) -> list[str]:
     """A reason per danger sign the learned detector reads that the readable lists did not find."""
     if detector is None:
         return []
     listed = find_signs(normalised)
     return [
-        f"模型读出“{_SIGN_LABELS.get(code, code)}”的迹象（{p:.2f}）"
+        f"模型读出“{SIGNS_BY_CODE[code].label}”的迹象（{p:.2f}）"
         for code, p in detector.detect(normalised).items()
         if code not in listed
     ]

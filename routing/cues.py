@@ -100,6 +100,7 @@ MANY: Final = _cue(
 )
 
 CUES: Final[tuple[Cue, ...]] = (PAST, ONGOING, RECENT, DONE, DENIED, MINOR, AT_RISK, MANY)
+CUES_BY_CODE: Final[dict[str, Cue]] = {cue.code: cue for cue in CUES}
 
 
 def find_cues(normalised: str) -> tuple[str, ...]:

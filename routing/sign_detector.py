@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
@@ -26,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routing.danger import blank_denials
-from routing.text import segments
+from routing.text import NGRAM_MAX, NGRAM_MIN, ngrams, segments
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -58,9 +57,10 @@ def clauses(normalised: str) -> list[str]:
 
 
 def stretch_terms(stretch: str) -> Counter[str]:
-    """The features of one stretch of speech as training reads it: its character n-grams, 1 to 3,
-    within runs (``SignDetector.probabilities`` forms the same n-grams clause by clause)."""
-    return Counter(run[i : i + n] for run in stretch.split() for n in (1, 2, 3) for i in range(len(run) - n + 1))
+    """The features of one stretch of speech as training reads it: the character n-grams of
+    ``routing.text.ngrams`` (``SignDetector.probabilities`` forms the same n-grams clause by
+    clause)."""
+    return ngrams(stretch)
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,15 +90,16 @@ class SignDetector:
         a stretch being one clause or two neighbouring ones (whose n-gram weights are added: an
         n-gram found in both counts twice)."""
         pieces = clauses(normalised)
-        grams = [piece[i : i + n] for piece in pieces for n in (1, 2, 3) for i in range(len(piece) - n + 1)]
+        sizes = range(NGRAM_MIN, NGRAM_MAX + 1)
+        grams = [piece[i : i + n] for piece in pieces for n in sizes for i in range(len(piece) - n + 1)]
         n_terms = len(self.vocabulary)
         # Each n-gram's row in the vocabulary (-1 when unknown) and the number of its clause.
         rows = np.fromiter(map(self.index.get, grams, itertools.repeat(-1)), dtype=np.int64, count=len(grams))
-        per_clause = [max(len(p), 0) + max(len(p) - 1, 0) + max(len(p) - 2, 0) for p in pieces]
+        per_clause = [sum(max(len(p) - n + 1, 0) for n in sizes) for p in pieces]
         clause_number = np.repeat(np.arange(len(pieces), dtype=np.int64), per_clause)
         known = rows >= 0
         if not known.any():
-            return {code: _logistic(float(b)) for code, b in zip(self.signs, self.intercept, strict=True)}
+            return self._sigmoids(self.intercept)
         # One key per (clause, term): counted, they are each clause's term frequencies, in order.
         found = np.unique(clause_number[known] * n_terms + rows[known], return_counts=True)
         unique: npt.NDArray[np.int64] = np.asarray(found[0])
@@ -114,8 +115,10 @@ class SignDetector:
         if len(begin) > 1:  # and each two neighbouring clauses (that both have known n-grams)
             square = np.concatenate([square, square[:-1] + square[1:]])
             raw = np.concatenate([raw, raw[:-1] + raw[1:]])
-        top = (raw / np.sqrt(square)[:, None]).max(axis=0) + self.intercept
-        return dict(zip(self.signs, (1.0 / (1.0 + np.exp(-top))).tolist(), strict=True))
+        return self._sigmoids((raw / np.sqrt(square)[:, None]).max(axis=0) + self.intercept)
+
+    def _sigmoids(self, scores: FloatArray) -> dict[str, float]:
+        return dict(zip(self.signs, (1.0 / (1.0 + np.exp(-scores))).tolist(), strict=True))
 
     def detect(self, normalised: str) -> dict[str, float]:
         """The signs shown in a normalised text (probability at least ``above``), most likely first."""
@@ -127,7 +130,3 @@ class SignDetector:
 def _detected(detector: SignDetector, normalised: str) -> tuple[tuple[str, float], ...]:
     found = [(code, p) for code, p in detector.probabilities(normalised).items() if p >= detector.above]
     return tuple(sorted(found, key=lambda item: -item[1]))
-
-
-def _logistic(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
