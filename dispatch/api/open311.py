@@ -38,6 +38,7 @@ from dispatch.open311 import render, services
 from dispatch.open311.render import Format
 from dispatch.open311.requests import RenderedRequests
 from dispatch.runtime.app_keys import DB, DESKS, GAZETTEER, SETTINGS
+from dispatch.store.new_tickets import NUMBER_PATTERN
 from dispatch.store.public import Open311Query, open311_number_by_token, open311_requests
 from dispatch.store.users import Principal, find_by_token
 
@@ -50,7 +51,7 @@ CHANGESET = "2026-11-24T00:00:00+08:00"
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_DESCRIPTION = 4000
-_NUMBER = re.compile(r"^MS[0-9]{8}-[0-9]{6,12}$")
+_NUMBER = re.compile(f"^{NUMBER_PATTERN}$")
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
 # Spec statuses: 400 bad request (our 422 too), 403 bad api_key (our 401 too), 404 not found.
 _STATUS_MAP = {401: 403, 422: 400}

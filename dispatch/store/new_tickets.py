@@ -27,6 +27,8 @@ from dispatch.store.users import Principal
 NEXT_NUMBER_SQL: Final = """'MS' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
                     || (SELECT lpad(n::text, greatest(6, length(n::text)), '0')
                         FROM nextval('ticket_number_seq') AS n)"""
+# What such a number looks like (a serial of up to twelve digits), for those who recognise one.
+NUMBER_PATTERN: Final = r"MS[0-9]{8}-[0-9]{6,12}"
 
 # dispatched: with assignments; new: waiting on the 待分派 queue; answered: a consultation
 # answered at first contact, closed at once.

@@ -20,6 +20,7 @@ from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.lifecycle import FINAL_TICKET_STATUSES, OPEN_STATES
 from dispatch.store.assignment_rows import ticket_agencies
 from dispatch.store.events import NewEvent, append_events
+from dispatch.store.new_tickets import NUMBER_PATTERN
 from dispatch.store.ticket_shape import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, ticket_dict
 from dispatch.store.users import Principal
 
@@ -117,7 +118,7 @@ TEXT_WALK_FIRST: Final = 25_000
 # in turn, until one holds a page of them (None: all).
 TEXT_SPANS: Final = (250_000, 2_500_000, None)
 # A ticket number (any case): its own index finds it at once, so no walk is needed first.
-NUMBER_SHAPED: Final = re.compile(r"^ms[0-9]{8}-[0-9]{6,}$", re.IGNORECASE)
+NUMBER_SHAPED: Final = re.compile(f"^{NUMBER_PATTERN}$", re.IGNORECASE)
 _INDEXED_MATCH = "(t.description LIKE $1 OR t.address LIKE $1 OR t.number = upper($2))"
 # The same match without the trigram indexes (strpos is LIKE '%text%'): the planner can then
 # only walk the ids newest first, whatever it guesses of the string.
