@@ -65,6 +65,7 @@ MUTABLE_TABLES = (
     "assignments",
     "eido_imports",
     "tickets",
+    "ticket_addresses",
     "kb_versions",
     "kb_entries",
     "webhooks",

@@ -120,6 +120,8 @@ async def delete_month(
                 status = await conn.execute(f"DELETE FROM {table.name} WHERE {table.where(_BATCH_IDS)}", group)
                 done.rows[table.name] += int(status.split()[-1])
             done.tickets += len(group)
+    # The addresses only the deleted tickets had leave the distinct addresses search matches.
+    await conn.fetchval("SELECT ticket_addresses_prune()")
     await conn.execute(
         "UPDATE archived_months SET state = 'archived', finished_at = now() WHERE month = $1", month.start.date()
     )

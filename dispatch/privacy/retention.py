@@ -60,6 +60,9 @@ async def purge_closed(conn: asyncpg.Connection, *, older_than_days: int, batch:
                 await _scrub_events(conn, ids)
         total += len(ids)
         if len(ids) < batch:
+            if total:
+                # An address struck out of its tickets leaves the distinct addresses search matches.
+                await conn.fetchval("SELECT ticket_addresses_prune()")
             return total
 
 

@@ -183,3 +183,9 @@ WHERE current_setting('session_replication_role') = 'replica'
   AND t.id IN (SELECT a.ticket_id FROM assignments a
                WHERE a.ticket_id > {base} AND a.state IN ('dispatched', 'acknowledged', 'in_progress'))
 GROUP BY t.district, t.priority;
+
+-- The distinct addresses ticket search matches (migration 0017), likewise.
+INSERT INTO ticket_addresses (address)
+SELECT DISTINCT t.address FROM tickets t
+WHERE current_setting('session_replication_role') = 'replica' AND t.id > {base} AND t.address <> ''
+ON CONFLICT DO NOTHING;

@@ -116,6 +116,10 @@ async def test_export_verify_delete_restore_gives_back_every_row(
     http: aiohttp.ClientSession, make_user: UserFactory, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
     november, _ = await _month_of_tickets(http, make_user, pool)
+    # An address only November's first ticket has: it leaves the addresses search matches with
+    # the month, and comes back with it.
+    await pool.execute("UPDATE tickets SET address = '确山县健康路3号' WHERE id = $1", november[0]["id"])
+    only_november = "SELECT count(*) FROM ticket_addresses WHERE address = '确山县健康路3号'"
     before = await _snapshot(pool)
     archive = tmp_path / MONTH
 
@@ -144,6 +148,8 @@ async def test_export_verify_delete_restore_gives_back_every_row(
     after_delete = await _snapshot(pool)
     assert len(after_delete["tickets"]) == 1  # December's ticket stays
     assert {r["ticket_id"] for r in after_delete["events"]} == {after_delete["tickets"][0]["id"]}
+    assert await pool.fetchval(only_november) == 0
+    assert await pool.fetchval("SELECT count(*) FROM ticket_addresses") == 1  # December's
 
     again = _archive(settings, "delete", "--month", MONTH, "--from", str(archive))
     assert again.returncode == 0 and "archived already" in again.stdout
@@ -155,6 +161,7 @@ async def test_export_verify_delete_restore_gives_back_every_row(
     restored = _archive(settings, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     assert await _snapshot(pool) == before
+    assert await pool.fetchval(only_november) == 1
     assert await _state(pool) is None
     assert _archive(settings, "verify", str(archive)).returncode == 0
 
