@@ -419,6 +419,10 @@ async def _shared(
         if first is not None:
             await first(request)
         async with request.app[REPLICA].acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            # Planned for their values each time: computed once every few seconds for everyone,
+            # these reads can spare the planning, and a generic plan of the summary's counts ran
+            # 2.5 × as long over 10,000,000 tickets (docs/benchmarks.md, "Generic plans").
+            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             as_of = await conn.fetchval("SELECT now()")
             return await read(conn) | {"as_of": as_of}
 
