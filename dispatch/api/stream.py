@@ -79,8 +79,14 @@ async def stream(request: web.Request) -> web.StreamResponse:
         )
     ws = web.WebSocketResponse(heartbeat=settings.ws_heartbeat_s, max_msg_size=MAX_MESSAGE_BYTES, compress=False)
     await ws.prepare(request)
+    transport = request.transport
     subscriber = Subscriber(
-        ws=ws, principal=principal, districts=districts, live=cursor is None, queue_limit=settings.ws_queue_limit
+        ws=ws,
+        principal=principal,
+        districts=districts,
+        live=cursor is None,
+        queue_limit=settings.ws_queue_limit,
+        drop=transport.abort if transport is not None else None,
     )
     if cursor is None:
         await hub.ready.wait()

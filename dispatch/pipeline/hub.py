@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,10 @@ CLOSE_RESYNC = WSCloseCode.SERVICE_RESTART  # 1012: the bus lost events; resume 
 CLOSE_GOING_AWAY = WSCloseCode.GOING_AWAY  # 1001: the server is shutting down, reconnect elsewhere
 
 REPLAY_BATCH = 2000  # events per message while catching up
+# A close frame waits behind what was sent before it: a client that stopped reading takes
+# neither, and its connection is dropped after this long (unsent data and all), so that its
+# handler ends and its place is freed.
+CLOSE_WITHIN_S = 5.0
 QUEUE_LIMIT = 2000  # live events waiting for one client before it counts as too slow
 BUFFER_LIMIT = 200_000  # live events held while a client catches up
 
@@ -56,6 +61,8 @@ class Subscriber:
     queue_limit: int = QUEUE_LIMIT
     queue: asyncio.Queue[bus.BusEntry] = field(init=False)
     closing: bool = False
+    # Drops the connection at once, unsent data and all (the transport's ``abort``).
+    drop: Callable[[], None] | None = None
     scope: EventScope = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,7 +107,15 @@ class Subscriber:
             self.closing = True
             log.warning("ws.closing", user=self.principal.name, code=code, reason=reason)
             # Closing awaits the peer; never make the hub's fan-out wait for it.
-            asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+            asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_WITHIN_S)
+        except TimeoutError:
+            log.warning("ws.dropped", user=self.principal.name, code=code, reason="the client took no close frame")
+            if self.drop is not None:
+                self.drop()
 
     async def write_loop(self) -> None:
         """Send queued events, coalescing whatever is waiting into one message."""
