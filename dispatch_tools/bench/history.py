@@ -847,13 +847,13 @@ def _baseline_creation(
 
     name = f"history_baseline_{os.getpid()}"
     asyncio.run(_run(dsn, lambda conn: conn.execute(f'CREATE DATABASE "{name}"')))
-    empty_dsn = _with_database(dsn, name)
+    baseline_dsn = _with_database(dsn, name)
     try:
-        asyncio.run(prepare_database(empty_dsn))
+        asyncio.run(prepare_database(baseline_dsn))
         if plan is not None:
-            asyncio.run(load_history(empty_dsn, plan, lambda _: None))
-        tokens = asyncio.run(_run(empty_dsn, _accounts))
-        with serving(empty_dsn, redis_url, workers, pool) as base:
+            asyncio.run(load_history(baseline_dsn, plan, lambda _: None))
+        tokens = asyncio.run(_run(baseline_dsn, _accounts))
+        with serving(baseline_dsn, redis_url, workers, pool) as base:
 
             async def measure() -> dict[str, Any]:
                 async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
