@@ -107,9 +107,11 @@ class Subscriber:
             self.closing = True
             log.warning("ws.closing", user=self.principal.name, code=code, reason=reason)
             # Closing awaits the peer; never make the hub's fan-out wait for it.
-            asyncio.get_running_loop().create_task(self._close(code, reason))
+            asyncio.get_running_loop().create_task(self.close(code, reason))
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def close(self, code: int, reason: str) -> None:
+        """Close the websocket with ``code``; a client that takes no close frame within
+        ``CLOSE_WITHIN_S`` is dropped."""
         try:
             await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_WITHIN_S)
         except TimeoutError:
@@ -228,8 +230,7 @@ class Hub:
             subscriber.closing = True
         with contextlib.suppress(Exception):
             await asyncio.gather(
-                *(s.ws.close(code=CLOSE_GOING_AWAY, message=b"server shutting down") for s in subscribers),
-                return_exceptions=True,
+                *(s.close(CLOSE_GOING_AWAY, "server shutting down") for s in subscribers), return_exceptions=True
             )
 
     def stats(self) -> dict[str, Any]:

@@ -104,3 +104,33 @@ async def test_shutdown_closes_clients_with_1001(settings: Settings, make_user: 
         assert ws.close_code == 1001
     finally:
         await closer
+
+
+async def test_shutdown_is_not_held_up_by_a_client_that_stopped_reading(
+    settings: Settings, make_user: UserFactory
+) -> None:
+    _, taker = await make_user("call_taker")
+    _, supervisor = await make_user("supervisor")
+    server = TestServer(create_app(settings), host="127.0.0.1", port=0)  # the default queue: no 4008 here
+    await server.start_server()
+    base = str(server.make_url("/"))
+    raw = await _raw_websocket(server.host, server.port, supervisor)
+    try:
+        healthy = await connect(base, supervisor)
+        async with aiohttp.ClientSession(base_url=base) as http:
+            big = "很长的描述" * 500
+            for _ in range(150):
+                status, last = await call(http, "POST", "/api/v1/tickets", taker, ticket_body(description=big))
+                assert status == 201
+        # Once the healthy client has the last ticket, the one that stopped reading has its
+        # connection full of the same events, and a close frame can only wait behind them.
+        async with asyncio.timeout(30):
+            while last["number"] not in await healthy.recv():
+                pass
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(server.close(), 30)
+        assert asyncio.get_running_loop().time() - started < 20  # the stuck client dropped, not awaited
+        await asyncio.wait_for(healthy.wait_closed(), 10)
+        assert healthy.close_code == 1001
+    finally:
+        raw.close()
