@@ -66,8 +66,8 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
-# Six more sets of training calls by six further writers, from the same guide; train-e and
-# train-f were the held-out sets of earlier releases, retired into training once looked at.
+# More training calls by further writers, from the same guide; train-e, train-f and train-g were
+# the held-out sets of earlier releases, retired into training once looked at.
 INDEPENDENT_TRAIN_PATHS: Final = (
     INDEPENDENT_TRAIN_PATH,
     DATA_DIR / "independent" / "train-a.jsonl",
@@ -76,11 +76,15 @@ INDEPENDENT_TRAIN_PATHS: Final = (
     DATA_DIR / "independent" / "train-d.jsonl",
     DATA_DIR / "independent" / "train-e.jsonl",
     DATA_DIR / "independent" / "train-f.jsonl",
+    DATA_DIR / "independent" / "train-g.jsonl",
+    DATA_DIR / "independent" / "train-h.jsonl",
 )
 # The 400 texts of train-e labelled again, blind, by another person (``id`` = line of
 # train-e.jsonl): how far two labellers agree is the ceiling on what such labels can measure.
 INDEPENDENT_RELABELLED_PATH: Final = DATA_DIR / "independent" / "train-e.jsonl"
 INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "train-e-relabel.jsonl"
+# The held-out set's 420 texts labelled again, blind, by another person (``id`` = line of heldout.jsonl).
+INDEPENDENT_HELDOUT_RELABEL_PATH: Final = DATA_DIR / "independent" / "heldout-relabel.jsonl"
 TRAINING_PATHS: Final = (CORPUS_PATH, *INDEPENDENT_TRAIN_PATHS)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"
 

@@ -15,11 +15,16 @@ from routing.training import (
     CORPUS_PATH,
     HELDOUT_PATH,
     INDEPENDENT_HELDOUT_PATH,
+    INDEPENDENT_HELDOUT_RELABEL_PATH,
+    INDEPENDENT_RELABEL_PATH,
+    INDEPENDENT_RELABELLED_PATH,
     INDEPENDENT_TRAIN_PATHS,
     TRAINING_PATHS,
     Example,
+    agreement,
     evaluate,
     load_examples,
+    load_relabelling,
     main,
     retrain,
     save_model,
@@ -73,8 +78,9 @@ def test_no_evaluation_text_is_in_the_training_data(corpus: list[Example]) -> No
 
 
 def test_the_independent_sets_have_every_category_and_valid_labels() -> None:
-    # train-e and train-f were held-out sets of 400 (about 14 a category); the others 700–800.
-    sizes = [(p, 10 if p.stem in ("train-e", "train-f") else 20) for p in INDEPENDENT_TRAIN_PATHS]
+    # train-e, train-f and train-g were held-out sets of about 400 (about 14 a category); the
+    # others 700–800.
+    sizes = [(p, 10 if p.stem in ("train-e", "train-f", "train-g") else 20) for p in INDEPENDENT_TRAIN_PATHS]
     for path, least in [*sizes, (INDEPENDENT_HELDOUT_PATH, 10)]:
         examples = load_examples(path)
         counts = Counter(e.category for e in examples)
@@ -243,11 +249,19 @@ def test_the_ordinal_priority_head_gives_probabilities_of_p1_to_p4(subset: list[
         )
 
 
-def test_the_relabelling_covers_every_text_it_relabels_and_agreement_is_scored() -> None:
-    from routing.training import INDEPENDENT_RELABEL_PATH, INDEPENDENT_RELABELLED_PATH, agreement, load_relabelling
-
-    first = load_examples(INDEPENDENT_RELABELLED_PATH)
-    second = load_relabelling(INDEPENDENT_RELABEL_PATH)
+@pytest.mark.parametrize(
+    ("labelled", "relabelled"),
+    [
+        (INDEPENDENT_RELABELLED_PATH, INDEPENDENT_RELABEL_PATH),
+        (INDEPENDENT_HELDOUT_PATH, INDEPENDENT_HELDOUT_RELABEL_PATH),
+    ],
+    ids=["train-e", "heldout"],
+)
+def test_the_relabelling_covers_every_text_it_relabels_and_agreement_is_scored(
+    labelled: Path, relabelled: Path
+) -> None:
+    first = load_examples(labelled)
+    second = load_relabelling(relabelled)
     assert sorted(second) == list(range(len(first)))
     same = agreement(first, dict(enumerate(first)))
     assert (same.category, same.priority, same.p1_recall, same.p1_below_p2) == (1.0, 1.0, 1.0, 0)
