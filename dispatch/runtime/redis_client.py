@@ -150,7 +150,8 @@ def connect(
             max_connections=CLUSTER_MAX_CONNECTIONS,
             **options,
         )
-    sentinels = Sentinel(  # type: ignore[no-untyped-call]
+    # Sentinel is untyped before redis 8.2 and typed from it: the ignore serves either.
+    sentinels = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]
         list(target.nodes),
         sentinel_kwargs={
             "password": target.sentinel_password,
