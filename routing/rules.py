@@ -18,32 +18,51 @@ Negated danger ("没人受伤", "没有被困") is blanked out before danger is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
 from routing import cues
-from routing.danger import SIGNS_BY_CODE, find_signs, first_phrase
+from routing.danger import HYPOTHETICAL, SIGNS_BY_CODE, find_signs, first_phrase
 
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """A named group of phrases; ``only`` limits it to some categories (empty: all)."""
+    """A named group of phrases (and patterns); ``only`` limits it to some categories (empty: all)."""
 
     label: str
     phrases: tuple[str, ...]
     only: frozenset[str] = frozenset()
+    patterns: tuple[re.Pattern[str], ...] = ()
 
     def find(self, text: str, category: str) -> str | None:
-        """The first phrase of this signal found in ``text``, if the signal applies to ``category``."""
+        """The first phrase of this signal found in ``text`` (else the words a pattern matches), if
+        the signal applies to ``category``."""
         if self.only and category not in self.only:
             return None
-        return first_phrase(text, self.phrases)
+        found = first_phrase(text, self.phrases)
+        if found is None and self.patterns:  # a danger only imagined ("万一砸下来") is no match
+            real = HYPOTHETICAL.sub(lambda m: "□" * len(m.group(0)), text)
+            match = next((m for p in self.patterns if (m := p.search(real))), None)
+            found = match.group(0) if match else None
+        return found
 
 
-def _signal(label: str, phrases: str, only: tuple[str, ...] = ()) -> Signal:
-    return Signal(label, tuple(phrases.split()), frozenset(only))
+def _signal(label: str, phrases: str, only: tuple[str, ...] = (), patterns: tuple[str, ...] = ()) -> Signal:
+    return Signal(label, tuple(phrases.split()), frozenset(only), tuple(re.compile(p) for p in patterns))
+
+
+# Something about to fall or give way, and people under or beside it.
+_GIVING_WAY: Final = (
+    r"((要|快|随时|眼看|马上|就要)[^。！？!?，,]{0,4}(掉下来|砸下来|掉下去|塌|倒|垮|砸)"
+    r"|(裂缝|裂口|口子)[^。！？!?，,]{0,3}越来越(大|宽))"
+)
+_BELOW: Final = (
+    r"(底下|下面|下边|旁边|边上)[^。！？!?，,]{0,4}"
+    r"(有人|还有人|是人|孩子|小孩|学生|老人|小学|幼儿园|学校|放学|等车|干活|站)"
+)
 
 
 # Phrases that deny harm. Blanked out before looking for danger, and a reason to lower.
@@ -92,7 +111,7 @@ CRITICAL: Final[tuple[Signal, ...]] = (
     _signal(
         "生命危险", "生命危险 快不行了 要跳楼 跳楼 轻生 自杀 落水 溺水 掉河里 掉水里 掉进河 被水冲走 冲走了 没上来"
     ),
-    _signal("呼救", "救命 呼救"),
+    _signal("呼救", "救命 呼救 救我 救救我"),
     _signal("抽搐", "抽搐 抽风 口吐白沫"),
     _signal("车辆起火", "着火 起火 爆炸 自燃 烧起来", ("transport.accident",)),
     _signal(
@@ -107,6 +126,15 @@ CRITICAL: Final[tuple[Signal, ...]] = (
     ),
     _signal(
         "险情迫近", "要倒了 快倒了 要塌 快塌 会炸 要炸 还带电 带着电 还有电 高压线掉 电线掉", ("emergency.hazard",)
+    ),
+    _signal(
+        "坠落或倒塌危及人员",
+        "",
+        patterns=(
+            _GIVING_WAY + r"[^。]{0,16}" + _BELOW,
+            _BELOW + r"[^。]{0,16}" + _GIVING_WAY,
+            r"(往下掉|掉下来|砸下来)[^。！？!?]{0,12}(底下|下面)[^。！？!?，,]{0,3}(是|有|就是)[^。！？!?，,]{0,3}(幼儿园|小学|学校|人)",
+        ),
     ),
     _signal(
         "救援通道被堵",
@@ -130,7 +158,11 @@ SERIOUS: Final[tuple[Signal, ...]] = (
         "睁不开 头疼 难受",
         ("emergency.hazmat", "emergency.gas_leak", "urban.utilities", "emergency.hazard", "emergency.fire"),
     ),
-    _signal("司机危险驾驶", "酒驾 醉驾 喝了酒 喝酒 酒味 不停车 他不停 抢方向盘 东倒西歪", ("transport.transit",)),
+    _signal(
+        "司机危险驾驶",
+        "酒驾 醉驾 喝了酒 喝酒 酒味 不停车 他不停 抢方向盘 东倒西歪 司机睡着 打瞌睡 左摇右晃 往野地里开",
+        ("transport.transit",),
+    ),
     _signal("路面塌陷", "塌陷 塌了 塌方 下陷 陷下去 塌下去 冲垮 掏空 下面是空的", ("transport.road_damage",)),
 )
 

@@ -66,8 +66,8 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
-# More training calls by further writers, from the same guide; train-e, train-f and train-g were
-# the held-out sets of earlier releases, retired into training once looked at.
+# More training calls by further writers, from the same guide; train-e, train-f, train-g and
+# train-i were held-out sets, retired into training once scored.
 INDEPENDENT_TRAIN_PATHS: Final = (
     INDEPENDENT_TRAIN_PATH,
     DATA_DIR / "independent" / "train-a.jsonl",
@@ -78,13 +78,16 @@ INDEPENDENT_TRAIN_PATHS: Final = (
     DATA_DIR / "independent" / "train-f.jsonl",
     DATA_DIR / "independent" / "train-g.jsonl",
     DATA_DIR / "independent" / "train-h.jsonl",
+    DATA_DIR / "independent" / "train-i.jsonl",
+    DATA_DIR / "independent" / "train-j.jsonl",
 )
-# The 400 texts of train-e labelled again, blind, by another person (``id`` = line of
-# train-e.jsonl): how far two labellers agree is the ceiling on what such labels can measure.
-INDEPENDENT_RELABELLED_PATH: Final = DATA_DIR / "independent" / "train-e.jsonl"
-INDEPENDENT_RELABEL_PATH: Final = DATA_DIR / "independent" / "train-e-relabel.jsonl"
-# The held-out set's 420 texts labelled again, blind, by another person (``id`` = line of heldout.jsonl).
-INDEPENDENT_HELDOUT_RELABEL_PATH: Final = DATA_DIR / "independent" / "heldout-relabel.jsonl"
+# Independent files labelled again, blind, by another person (``id`` = line of the labelled file):
+# how far two labellers agree is the ceiling on what such labels can measure. (labelled,
+# relabelling) pairs; ``agree`` compares the first by default.
+RELABELLINGS: Final = (
+    (DATA_DIR / "independent" / "train-e.jsonl", DATA_DIR / "independent" / "train-e-relabel.jsonl"),
+    (DATA_DIR / "independent" / "train-i.jsonl", DATA_DIR / "independent" / "train-i-relabel.jsonl"),
+)
 TRAINING_PATHS: Final = (CORPUS_PATH, *INDEPENDENT_TRAIN_PATHS)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"
 
@@ -845,8 +848,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--errors", action="store_true", help="also list misclassified texts")
     e.add_argument("files", nargs="*")
     g = commands.add_parser("agree", help="agreement of a blind relabelling with a labelled file")
-    g.add_argument("labelled", nargs="?", default=str(INDEPENDENT_RELABELLED_PATH))
-    g.add_argument("relabelled", nargs="?", default=str(INDEPENDENT_RELABEL_PATH))
+    g.add_argument("labelled", nargs="?", default=str(RELABELLINGS[0][0]))
+    g.add_argument("relabelled", nargs="?", default=str(RELABELLINGS[0][1]))
     args = parser.parse_args(argv)
     if args.command == "agree":
         print(

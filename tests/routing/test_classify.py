@@ -120,17 +120,17 @@ def test_heldout_scores_stay_above_floors() -> None:
 
 def test_independent_heldout_scores_stay_above_floors() -> None:
     # The independently written held-out set (docs/routing.md): below the targets on
-    # priority and assisting agencies; these floors only keep what was reached (0.974, 0.940,
-    # 0.743, P1 recall 0.958 with one below P2, assisting P 0.630 and R 0.697).
+    # priority and assisting agencies; these floors only keep what was reached (0.976, 0.948,
+    # 0.795, P1 recall 0.984 with one below P2, assisting P 0.761 and R 0.662).
     report = evaluate(load_model(), load_examples(INDEPENDENT_HELDOUT_PATH))
     assert report.n >= 300
     assert report.lead_accuracy >= 0.95
-    assert report.category_accuracy >= 0.92
-    assert report.priority_accuracy >= 0.72
-    assert report.p1_recall >= 0.94
+    assert report.category_accuracy >= 0.93
+    assert report.priority_accuracy >= 0.77
+    assert report.p1_recall >= 0.96
     assert report.p1_below_p2 <= 1
-    assert report.assist_precision >= 0.60
-    assert report.assist_recall >= 0.66
+    assert report.assist_precision >= 0.72
+    assert report.assist_recall >= 0.63
 
 
 @pytest.mark.skipif(not Path(SAMPLE_PATH).exists(), reason="shared/ sample not beside the project")

@@ -30,6 +30,7 @@ def signs(text: str) -> set[str]:
         "渣土车把一个骑电动车的卷到车底下了，人还在底下",
         "护栏倒了 压着人了",
         "司机还没出来",
+        "停电了！整栋楼！电梯里有人！",
     ],
 )
 def test_someone_trapped_is_a_sign(text: str) -> None:
@@ -51,6 +52,10 @@ def test_someone_trapped_is_a_sign(text: str) -> None:
         "一个人已经说不出话了",
         "老太太已经吐得站不住了",
         "俺爹躺床上一动不动，叫也不应",
+        "一村人都在烧！好几个晕了！",
+        "现在话都说不清了，叫他也不太应",
+        "说话颠三倒四的，好像找不着家",
+        "好多人发烧！有个倒了！",
     ],
 )
 def test_someone_unconscious_or_confused_is_a_sign(text: str) -> None:
@@ -105,7 +110,17 @@ def test_water_rising_around_people_is_a_sign(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["他拿着菜刀追人", "有人持刀抢劫", "掂着钢管要打人", "拿啤酒瓶砸人头", "一帮人拿着锄头堵在门口", "抡起棍子就打"],
+    [
+        "他拿着菜刀追人",
+        "有人持刀抢劫",
+        "掂着钢管要打人",
+        "拿啤酒瓶砸人头",
+        "一帮人拿着锄头堵在门口",
+        "抡起棍子就打",
+        "后来就从车里拿了把刀出来",
+        "手里拿着个砸碎的啤酒瓶子在那比划",
+        "饭店包间里有人掏出刀了",
+    ],
 )
 def test_a_weapon_is_a_sign(text: str) -> None:
     assert "weapon" in signs(text)
@@ -128,6 +143,9 @@ def test_a_weapon_is_a_sign(text: str) -> None:
         "有人在工地上偷电缆，现在还在剪",
         "被骗了！刚转走两万！",
         "老大爷非要往外地一个账户汇二十万",
+        "快帮我冻结！正在转！",
+        "我妈在银行要转钱给骗子",
+        "他现在就在那个网点，正在柜台排队呢",
     ],
 )
 def test_a_crime_in_progress_is_a_sign(text: str) -> None:
@@ -201,6 +219,9 @@ def test_a_life_support_machine_without_power_is_a_sign(text: str) -> None:
         "这个卡在他们这不能用",
         "家里没气了做不了饭",
         "业主群里都炸了",
+        "村头沟里有人倒了好几桶不知道什么东西",
+        "我头晕了一上午",
+        "前面的车正在转弯",
     ],
 )
 def test_words_that_only_look_like_danger_show_no_sign(text: str) -> None:
@@ -283,3 +304,41 @@ def test_someone_hurt_now_brings_an_ambulance_but_not_after_the_event() -> None:
 def test_category_rules_set_p1_where_many_or_everyone_is_at_risk(category: str, text: str) -> None:
     normal = normalise(text)
     assert priority_floor(category, normal, find_signs(normal))[0] == "P1"
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        ("urban.illegal_building", "墙要倒了！加盖的那堵！底下有人！"),
+        ("emergency.hazard", "我们楼顶上那个水塔歪了往下掉混泥土块下面是幼儿园门口正在放学"),
+        ("transport.signal", "红绿灯杆子叫大车撞歪了，眼看着就要砸下来，底下还有人在等灯哩"),
+        ("emergency.natural_disaster", "山体开裂，裂缝越来越大，下面就是学校"),
+        ("urban.facility", "广告牌一直晃，底下就是公交站好多人在那等车，随时要掉下来"),
+    ],
+)
+def test_something_about_to_fall_on_people_sets_p1(category: str, text: str) -> None:
+    normal = normalise(text)
+    floor, reasons = priority_floor(category, normal, find_signs(normal))
+    assert floor == "P1" and any("坠落或倒塌危及人员" in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [
+        ("urban.facility", "这个墙要倒了，旁边没人"),
+        ("urban.facility", "万一砸下来底下有人怎么办"),
+        ("urban.street_light", "路灯杆被车撞歪了"),
+    ],
+)
+def test_something_giving_way_with_nobody_near_or_only_imagined_sets_no_p1(category: str, text: str) -> None:
+    normal = normalise(text)
+    assert priority_floor(category, normal, find_signs(normal))[0] != "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "floor"),
+    [("网约车司机不停车！往野地里开！救我！", "P1"), ("司机睡着了！公交车！快！", "P2"), ("司机开得左摇右晃", "P2")],
+)
+def test_a_passenger_in_danger_sets_a_floor(text: str, floor: str) -> None:
+    normal = normalise(text)
+    assert priority_floor("transport.transit", normal, find_signs(normal))[0] == floor

@@ -15,10 +15,8 @@ from routing.training import (
     CORPUS_PATH,
     HELDOUT_PATH,
     INDEPENDENT_HELDOUT_PATH,
-    INDEPENDENT_HELDOUT_RELABEL_PATH,
-    INDEPENDENT_RELABEL_PATH,
-    INDEPENDENT_RELABELLED_PATH,
     INDEPENDENT_TRAIN_PATHS,
+    RELABELLINGS,
     TRAINING_PATHS,
     Example,
     agreement,
@@ -78,9 +76,9 @@ def test_no_evaluation_text_is_in_the_training_data(corpus: list[Example]) -> No
 
 
 def test_the_independent_sets_have_every_category_and_valid_labels() -> None:
-    # train-e, train-f and train-g were held-out sets of about 400 (about 14 a category); the
-    # others 700–800.
-    sizes = [(p, 10 if p.stem in ("train-e", "train-f", "train-g") else 20) for p in INDEPENDENT_TRAIN_PATHS]
+    # train-e, train-f, train-g and train-i were held-out sets of about 400 (about 14 a category);
+    # the others 700–1,400.
+    sizes = [(p, 10 if p.stem in ("train-e", "train-f", "train-g", "train-i") else 20) for p in INDEPENDENT_TRAIN_PATHS]
     for path, least in [*sizes, (INDEPENDENT_HELDOUT_PATH, 10)]:
         examples = load_examples(path)
         counts = Counter(e.category for e in examples)
@@ -249,14 +247,7 @@ def test_the_ordinal_priority_head_gives_probabilities_of_p1_to_p4(subset: list[
         )
 
 
-@pytest.mark.parametrize(
-    ("labelled", "relabelled"),
-    [
-        (INDEPENDENT_RELABELLED_PATH, INDEPENDENT_RELABEL_PATH),
-        (INDEPENDENT_HELDOUT_PATH, INDEPENDENT_HELDOUT_RELABEL_PATH),
-    ],
-    ids=["train-e", "heldout"],
-)
+@pytest.mark.parametrize(("labelled", "relabelled"), RELABELLINGS, ids=lambda p: Path(p).stem)
 def test_the_relabelling_covers_every_text_it_relabels_and_agreement_is_scored(
     labelled: Path, relabelled: Path
 ) -> None:
