@@ -66,8 +66,8 @@ DEV_PATH: Final = DATA_DIR / "dev.jsonl"
 # which a fixed fifth (by a hash of the text) is kept back for tuning, and a held-out set.
 INDEPENDENT_TRAIN_PATH: Final = DATA_DIR / "independent" / "train.jsonl"
 INDEPENDENT_HELDOUT_PATH: Final = DATA_DIR / "independent" / "heldout.jsonl"
-# More training calls by further writers, from the same guide; train-e, train-f, train-g and
-# train-i were held-out sets, retired into training once scored.
+# More training calls by further writers, from the same guide; train-e, train-f, train-g, train-i
+# and train-k were held-out sets, retired into training once scored.
 INDEPENDENT_TRAIN_PATHS: Final = (
     INDEPENDENT_TRAIN_PATH,
     DATA_DIR / "independent" / "train-a.jsonl",
@@ -80,6 +80,8 @@ INDEPENDENT_TRAIN_PATHS: Final = (
     DATA_DIR / "independent" / "train-h.jsonl",
     DATA_DIR / "independent" / "train-i.jsonl",
     DATA_DIR / "independent" / "train-j.jsonl",
+    DATA_DIR / "independent" / "train-k.jsonl",
+    DATA_DIR / "independent" / "train-l.jsonl",
 )
 # Independent files labelled again, blind, by another person (``id`` = line of the labelled file):
 # how far two labellers agree is the ceiling on what such labels can measure. (labelled,
@@ -87,6 +89,7 @@ INDEPENDENT_TRAIN_PATHS: Final = (
 RELABELLINGS: Final = (
     (DATA_DIR / "independent" / "train-e.jsonl", DATA_DIR / "independent" / "train-e-relabel.jsonl"),
     (DATA_DIR / "independent" / "train-i.jsonl", DATA_DIR / "independent" / "train-i-relabel.jsonl"),
+    (DATA_DIR / "independent" / "train-k.jsonl", DATA_DIR / "independent" / "train-k-relabel.jsonl"),
 )
 TRAINING_PATHS: Final = (CORPUS_PATH, *INDEPENDENT_TRAIN_PATHS)
 SAMPLE_PATH: Final = Path(__file__).resolve().parents[2] / "shared" / "data" / "requests-sample.jsonl"

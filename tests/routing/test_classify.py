@@ -96,7 +96,7 @@ def test_the_priority_heads_p1_cut_comes_from_the_models_metadata() -> None:
     from routing.training import replace_meta
 
     model = load_model()
-    assert model.meta["p1_above"] == 0.11  # chosen on the development examples (docs/routing.md)
+    assert model.meta["p1_above"] == 0.13  # chosen on the development examples (docs/routing.md)
     text = "小区门口的快递柜天天坏，取不出件"
     assert classify(text, model=replace_meta(model, p1_above=0.0)).priority == "P1"
     assert classify(text, model=model).priority != "P1"
@@ -107,7 +107,7 @@ def test_heldout_scores_stay_above_floors() -> None:
     # Floors a little under the figures of docs/routing.md, so that a regression fails. Priority
     # was higher in earlier releases (0.891, 0.866, 0.833; docs/routing.md, "Scores"): the P1
     # cut set for recall sends more P2 calls as P1. Assisting recall was 0.952 before the
-    # writers who name assisting agencies sparingly were added to training (0.905).
+    # writers who name assisting agencies sparingly were added to training (0.889).
     report = evaluate(load_model(), load_examples(HELDOUT_PATH))
     assert report.n >= 15 * len(CATEGORIES)
     assert report.lead_accuracy >= 0.95
@@ -120,17 +120,17 @@ def test_heldout_scores_stay_above_floors() -> None:
 
 def test_independent_heldout_scores_stay_above_floors() -> None:
     # The independently written held-out set (docs/routing.md): below the targets on
-    # priority and assisting agencies; these floors only keep what was reached (0.976, 0.948,
-    # 0.795, P1 recall 0.984 with one below P2, assisting P 0.761 and R 0.662).
+    # priority and assisting agencies; these floors only keep what was reached (0.969, 0.960,
+    # 0.831, P1 recall 0.983 with none below P2, assisting P 0.671 and R 0.731).
     report = evaluate(load_model(), load_examples(INDEPENDENT_HELDOUT_PATH))
     assert report.n >= 300
     assert report.lead_accuracy >= 0.95
-    assert report.category_accuracy >= 0.93
-    assert report.priority_accuracy >= 0.77
+    assert report.category_accuracy >= 0.94
+    assert report.priority_accuracy >= 0.81
     assert report.p1_recall >= 0.96
-    assert report.p1_below_p2 <= 1
-    assert report.assist_precision >= 0.72
-    assert report.assist_recall >= 0.63
+    assert report.p1_below_p2 == 0
+    assert report.assist_precision >= 0.64
+    assert report.assist_recall >= 0.70
 
 
 @pytest.mark.skipif(not Path(SAMPLE_PATH).exists(), reason="shared/ sample not beside the project")

@@ -31,6 +31,8 @@ def signs(text: str) -> set[str]:
         "护栏倒了 压着人了",
         "司机还没出来",
         "停电了！整栋楼！电梯里有人！",
+        "大树倒路上了！砸住一辆电动车！人还压着呢！",
+        "孩子被锁公交车里了！车停场里了！",
     ],
 )
 def test_someone_trapped_is_a_sign(text: str) -> None:
@@ -56,6 +58,8 @@ def test_someone_trapped_is_a_sign(text: str) -> None:
         "现在话都说不清了，叫他也不太应",
         "说话颠三倒四的，好像找不着家",
         "好多人发烧！有个倒了！",
+        "吃饭吃倒了好几个！",
+        "老头躺那不动弹",
     ],
 )
 def test_someone_unconscious_or_confused_is_a_sign(text: str) -> None:
@@ -88,6 +92,7 @@ def test_bleeding_is_a_sign(text: str) -> None:
         "俺爹的腿折了",
         "手腕动不了了",
         "孩子在哭 看着腿不对劲 弯的",
+        "老头躺那，腿都拧过去了",
     ],
 )
 def test_a_broken_limb_is_a_sign(text: str) -> None:
@@ -146,6 +151,8 @@ def test_a_weapon_is_a_sign(text: str) -> None:
         "快帮我冻结！正在转！",
         "我妈在银行要转钱给骗子",
         "他现在就在那个网点，正在柜台排队呢",
+        "俺店里进贼了，这会儿还在里头翻嘞",
+        "俺爹接了个电话就去银行转钱了，拦都拦不住",
     ],
 )
 def test_a_crime_in_progress_is_a_sign(text: str) -> None:
@@ -222,6 +229,7 @@ def test_a_life_support_machine_without_power_is_a_sign(text: str) -> None:
         "村头沟里有人倒了好几桶不知道什么东西",
         "我头晕了一上午",
         "前面的车正在转弯",
+        "天天下午一帮人在里头赌钱",
     ],
 )
 def test_words_that_only_look_like_danger_show_no_sign(text: str) -> None:
@@ -328,6 +336,7 @@ def test_something_about_to_fall_on_people_sets_p1(category: str, text: str) -> 
         ("urban.facility", "这个墙要倒了，旁边没人"),
         ("urban.facility", "万一砸下来底下有人怎么办"),
         ("urban.street_light", "路灯杆被车撞歪了"),
+        ("urban.street_light", "路灯杆歪着要倒，底下天天有人走"),
     ],
 )
 def test_something_giving_way_with_nobody_near_or_only_imagined_sets_no_p1(category: str, text: str) -> None:
