@@ -12,6 +12,7 @@ and assisting agencies then come from the rules alone.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable
@@ -147,13 +148,15 @@ class Model:
         Category probabilities are calibrated: the scores are divided by the model's temperature
         before the softmax (the ranking does not change).
         """
-        index = self.index
-        known = [(j, count) for term, count in features(text).items() if (j := index.get(term)) is not None]
-        rows = [j for j, _ in known]
+        terms = features(text)
+        # Each term's row in the vocabulary (-1 when unknown), looked up in one pass.
+        found_at = np.fromiter(map(self.index.get, terms, itertools.repeat(-1)), dtype=np.int64, count=len(terms))
+        known = found_at >= 0
+        rows = found_at[known]
         n_classes = len(self.classes)
-        if rows:
+        if len(rows):
             # sublinear tf (1 + ln count, as scikit-learn's sublinear_tf) times idf, computed in float64
-            counts = np.fromiter((count for _, count in known), dtype=np.float64, count=len(known))
+            counts = np.fromiter(terms.values(), dtype=np.float64, count=len(terms))[known]
             w = ((1.0 + np.log(counts)) * self.idf[rows].astype(np.float64)).astype(np.float32)
             w /= np.float32(math.sqrt(float(w @ w)))
             block = self.weights[rows]  # (k, all columns)
@@ -167,13 +170,13 @@ class Model:
         probs = shifted / shifted.sum()
         best = int(np.argmax(probs))
         found: list[tuple[str, float]] = []
-        if rows and evidence > 0:
+        if len(rows) and evidence > 0:
             # Contribution to the winner beyond the average class: what singles the winner out.
             cat_block = block[:, :n_classes]
             contrib = w * (cat_block[:, best] - cat_block.mean(axis=1))
             for k in np.argsort(-contrib)[:evidence]:
                 if contrib[k] > 0:
-                    found.append((self.vocabulary[rows[int(k)]], float(contrib[k])))
+                    found.append((self.vocabulary[int(rows[k])], float(contrib[k])))
         priorities: tuple[tuple[str, float], ...] = ()
         assisting: tuple[tuple[str, float], ...] = ()
         p_raw: tuple[float, ...] = ()
