@@ -267,12 +267,18 @@ FALSE_FRIENDS: Final[tuple[str, ...]] = _longest_first(
 HYPOTHETICAL: Final = re.compile(r"(万一|要是|如果|假如|一旦|真要|真着火|一着火|一起火)[^。！？!?，,；;]*")
 
 
+def blank_imagined(text: str) -> str:
+    """``text`` with the dangers it only imagines ("万一砸下来…") blanked to the end of their clause
+    (same length)."""
+    return HYPOTHETICAL.sub(lambda m: "□" * len(m.group(0)), text)
+
+
 # The lists and the learned detector both read one text with its denials blanked: blanked once.
 @functools.lru_cache(maxsize=4096)
 def blank_denials(normalised: str) -> str:
     """``normalised`` with false friends, denials of harm and imagined dangers blanked out (same
     length)."""
-    text = HYPOTHETICAL.sub(lambda m: "□" * len(m.group(0)), normalised)
+    text = blank_imagined(normalised)
     for phrases in (FALSE_FRIENDS, DENIALS):
         if _any_of(phrases).search(text) is None:  # most texts hold none
             continue

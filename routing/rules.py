@@ -25,7 +25,7 @@ from typing import Final
 
 from agencies import CATEGORIES, PRIORITIES, Priority
 from routing import cues
-from routing.danger import HYPOTHETICAL, SIGNS_BY_CODE, find_signs, first_phrase
+from routing.danger import SIGNS_BY_CODE, blank_imagined, find_signs, first_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Signal:
             return None
         found = first_phrase(text, self.phrases)
         if found is None and self.patterns:  # a danger only imagined ("万一砸下来") is no match
-            real = HYPOTHETICAL.sub(lambda m: "□" * len(m.group(0)), text)
+            real = blank_imagined(text)
             match = next((m for p in self.patterns if (m := p.search(real))), None)
             found = match.group(0) if match else None
         return found

@@ -15,6 +15,12 @@ def signs(text: str) -> set[str]:
     return set(find_signs(normalise(text)))
 
 
+def floor_of(category: str, text: str) -> tuple[str | None, list[str]]:
+    """The floor the rules put under a raw text of ``category``, with its reasons."""
+    normal = normalise(text)
+    return priority_floor(category, normal, find_signs(normal))
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -257,12 +263,9 @@ def test_signs_are_features_of_the_model() -> None:
 
 
 def test_a_sign_sets_a_floor_but_a_past_event_does_not() -> None:
-    floor, reasons = priority_floor(
-        "transport.accident", normalise("司机卡在车里出不来"), find_signs(normalise("司机卡在车里出不来"))
-    )
+    floor, reasons = floor_of("transport.accident", "司机卡在车里出不来")
     assert floor == "P1" and any("有人被困" in r for r in reasons)
-    past = normalise("上周被人拿刀划了一下，已经好了，想备个案")
-    assert priority_floor("police.violence", past, find_signs(past))[0] is None
+    assert floor_of("police.violence", "上周被人拿刀划了一下，已经好了，想备个案")[0] is None
 
 
 @pytest.mark.parametrize(
@@ -310,8 +313,7 @@ def test_someone_hurt_now_brings_an_ambulance_but_not_after_the_event() -> None:
     ],
 )
 def test_category_rules_set_p1_where_many_or_everyone_is_at_risk(category: str, text: str) -> None:
-    normal = normalise(text)
-    assert priority_floor(category, normal, find_signs(normal))[0] == "P1"
+    assert floor_of(category, text)[0] == "P1"
 
 
 @pytest.mark.parametrize(
@@ -325,8 +327,7 @@ def test_category_rules_set_p1_where_many_or_everyone_is_at_risk(category: str, 
     ],
 )
 def test_something_about_to_fall_on_people_sets_p1(category: str, text: str) -> None:
-    normal = normalise(text)
-    floor, reasons = priority_floor(category, normal, find_signs(normal))
+    floor, reasons = floor_of(category, text)
     assert floor == "P1" and any("坠落或倒塌危及人员" in r for r in reasons), reasons
 
 
@@ -340,8 +341,7 @@ def test_something_about_to_fall_on_people_sets_p1(category: str, text: str) -> 
     ],
 )
 def test_something_giving_way_with_nobody_near_or_only_imagined_sets_no_p1(category: str, text: str) -> None:
-    normal = normalise(text)
-    assert priority_floor(category, normal, find_signs(normal))[0] != "P1"
+    assert floor_of(category, text)[0] != "P1"
 
 
 @pytest.mark.parametrize(
@@ -349,5 +349,4 @@ def test_something_giving_way_with_nobody_near_or_only_imagined_sets_no_p1(categ
     [("网约车司机不停车！往野地里开！救我！", "P1"), ("司机睡着了！公交车！快！", "P2"), ("司机开得左摇右晃", "P2")],
 )
 def test_a_passenger_in_danger_sets_a_floor(text: str, floor: str) -> None:
-    normal = normalise(text)
-    assert priority_floor("transport.transit", normal, find_signs(normal))[0] == floor
+    assert floor_of("transport.transit", text)[0] == floor
